@@ -1,0 +1,181 @@
+// The service's configuration: one TypeBox schema for the environment, read here and nowhere else.
+// Values that name a file (`*_FILE`) are read here too, so that the rest of the code only ever
+// sees a typed Config. eNom credentials are not configuration: each processing module keeps its
+// own, encrypted, in the database.
+import { readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { Type, type Static } from 'typebox'
+import { Value } from 'typebox/value'
+
+const LogLevel = Type.Union([
+  Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'),
+  Type.Literal('debug'), Type.Literal('trace'), Type.Literal('silent')
+], { default: 'info' })
+
+export const EnvSchema = Type.Object({
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
+  HOST: Type.String({ minLength: 1, default: '0.0.0.0' }),
+  LOG_LEVEL: LogLevel,
+  DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
+  DB_POOL_MAX: Type.Integer({ minimum: 1, maximum: 200, default: 10 }),
+  DB_POOL_ACQUIRE_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 60_000, default: 5000 }),
+  DATA_DIR: Type.String({ minLength: 1, default: './.data' }),
+  EMBEDDED_PG_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 0 }),
+  SECRETS_KEY: Type.Optional(Type.String({ minLength: 1 })),
+  SECRETS_KEY_FILE: Type.Optional(Type.String({ minLength: 1 })),
+  API_TOKENS: Type.Optional(Type.String({ minLength: 1 })),
+  API_TOKENS_FILE: Type.Optional(Type.String({ minLength: 1 })),
+  ENOM_ALLOWED_ORIGINS: Type.String({ default: 'https://reseller.enom.com,https://resellertest.enom.com' }),
+  ENOM_SIGNUP_URL: Type.String({ pattern: '^https?://', default: 'https://www.enom.com/resellers/' }),
+  HEALTH_DB_TIMEOUT_MS: Type.Integer({ minimum: 50, maximum: 30_000, default: 1000 }),
+  SHUTDOWN_GRACE_MS: Type.Integer({ minimum: 0, maximum: 600_000, default: 10_000 }),
+  TRUST_PROXY: Type.Boolean({ default: false })
+})
+export type Env = Static<typeof EnvSchema>
+
+export type LogLevelName = Env['LOG_LEVEL']
+
+export interface Config {
+  port: number
+  host: string
+  logLevel: LogLevelName
+  /** Absent: the service runs its own embedded PostgreSQL under dataDir. */
+  databaseUrl: string | undefined
+  dbPoolMax: number
+  dbAcquireTimeoutMs: number
+  dataDir: string
+  embeddedPgPort: number
+  /** The SECRETS_KEY value (or the file's content); parsed by domain/secrets.ts. */
+  secretsKey: string | undefined
+  /** The API_TOKENS value (or the file's content); parsed by domain/access.ts. */
+  apiTokens: string | undefined
+  /** Origins the eNom API URL may use, each with the environment it stands for. */
+  enomAllowedOrigins: AllowedOrigin[]
+  enomSignupUrl: string
+  healthDbTimeoutMs: number
+  shutdownGraceMs: number
+  trustProxy: boolean
+  version: string
+}
+
+export interface AllowedOrigin {
+  origin: string
+  environment: 'live' | 'test'
+}
+
+/** eNom's own hosts; any other allowed origin (a simulator, a proxy) says its environment itself. */
+const ENOM_ENVIRONMENTS: Record<string, 'live' | 'test'> = {
+  'https://reseller.enom.com': 'live',
+  'https://resellertest.enom.com': 'test'
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+/** The variables the schema knows, so that a typo in an unknown one is not silently taken. */
+const KNOWN = Object.keys(EnvSchema.properties)
+
+function readSecretFile (path: string, variable: string): string {
+  try {
+    return readFileSync(path, 'utf8').trim()
+  } catch (err) {
+    throw new ConfigError(`${variable}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`)
+  }
+}
+
+function packageVersion (): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string }
+    return pkg.version ?? '0.0.0'
+  } catch {
+    return '0.0.0'
+  }
+}
+
+/**
+ * Reads and checks the environment. Throws a ConfigError naming every variable in error; never
+ * echoes a value, since several of them are secrets.
+ */
+export function loadConfig (source: NodeJS.ProcessEnv = process.env): Config {
+  const raw: Record<string, string> = {}
+  for (const key of KNOWN) {
+    const value = source[key]
+    if (value !== undefined && value !== '') raw[key] = value
+  }
+  const converted = Value.Default(EnvSchema, Value.Convert(EnvSchema, raw))
+  const problems = [...Value.Errors(EnvSchema, converted)].map((e) => {
+    const name = e.instancePath.replace(/^\//, '') || (e.params as { requiredProperties?: string[] }).requiredProperties?.join(', ') || 'environment'
+    return `${name}: ${e.message}`
+  })
+  if (problems.length > 0) throw new ConfigError(`invalid configuration: ${problems.join('; ')}`)
+  const env = converted as Env
+
+  if (env.SECRETS_KEY && env.SECRETS_KEY_FILE) throw new ConfigError('set SECRETS_KEY or SECRETS_KEY_FILE, not both')
+  if (env.API_TOKENS && env.API_TOKENS_FILE) throw new ConfigError('set API_TOKENS or API_TOKENS_FILE, not both')
+  const secretsKey = env.SECRETS_KEY_FILE ? readSecretFile(env.SECRETS_KEY_FILE, 'SECRETS_KEY_FILE') : env.SECRETS_KEY
+  const apiTokens = env.API_TOKENS_FILE ? readSecretFile(env.API_TOKENS_FILE, 'API_TOKENS_FILE') : env.API_TOKENS
+
+  if (env.DATABASE_URL) {
+    // Outside the embedded local mode nothing may be generated on the fly: a key made up at
+    // start-up would make every stored password unreadable after the next restart.
+    const missing = [
+      secretsKey ? undefined : 'SECRETS_KEY (or SECRETS_KEY_FILE)',
+      apiTokens ? undefined : 'API_TOKENS (or API_TOKENS_FILE)'
+    ].filter(Boolean)
+    if (missing.length > 0) throw new ConfigError(`DATABASE_URL is set, so ${missing.join(' and ')} must be set too`)
+  }
+
+  const enomAllowedOrigins = parseAllowedOrigins(env.ENOM_ALLOWED_ORIGINS)
+
+  return {
+    port: env.PORT,
+    host: env.HOST,
+    logLevel: env.LOG_LEVEL,
+    databaseUrl: env.DATABASE_URL,
+    dbPoolMax: env.DB_POOL_MAX,
+    dbAcquireTimeoutMs: env.DB_POOL_ACQUIRE_TIMEOUT_MS,
+    dataDir: resolve(env.DATA_DIR),
+    embeddedPgPort: env.EMBEDDED_PG_PORT,
+    secretsKey,
+    apiTokens,
+    enomAllowedOrigins,
+    enomSignupUrl: env.ENOM_SIGNUP_URL,
+    healthDbTimeoutMs: env.HEALTH_DB_TIMEOUT_MS,
+    shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
+    trustProxy: env.TRUST_PROXY,
+    version: packageVersion()
+  }
+}
+
+/**
+ * ENOM_ALLOWED_ORIGINS: comma-separated origins. eNom's two hosts carry their environment; any
+ * other origin is `live` unless written `origin=test` (e.g. `http://localhost:8081=test` for a
+ * simulator that plays the test environment).
+ */
+export function parseAllowedOrigins (text: string): AllowedOrigin[] {
+  const entries = text.split(',').map((o) => o.trim()).filter(Boolean)
+  if (entries.length === 0) throw new ConfigError('ENOM_ALLOWED_ORIGINS holds no origin')
+  return entries.map((entry) => {
+    const eq = entry.lastIndexOf('=')
+    const originText = eq > 0 ? entry.slice(0, eq) : entry
+    const label = eq > 0 ? entry.slice(eq + 1) : undefined
+    let url: URL
+    try {
+      url = new URL(originText)
+    } catch {
+      throw new ConfigError(`ENOM_ALLOWED_ORIGINS: "${originText}" is not a URL origin`)
+    }
+    if (url.origin !== originText.replace(/\/$/, '') || !/^https?:$/.test(url.protocol)) {
+      throw new ConfigError(`ENOM_ALLOWED_ORIGINS: "${originText}" must be a bare origin such as https://reseller.enom.com`)
+    }
+    const fixed = ENOM_ENVIRONMENTS[url.origin]
+    if (label !== undefined && label !== 'live' && label !== 'test') {
+      throw new ConfigError(`ENOM_ALLOWED_ORIGINS: "${entry}": the environment after "=" is live or test`)
+    }
+    if (fixed && label && label !== fixed) {
+      throw new ConfigError(`ENOM_ALLOWED_ORIGINS: ${url.origin} is eNom's ${fixed} environment`)
+    }
+    return { origin: url.origin, environment: fixed ?? label ?? 'live' }
+  })
+}

@@ -1,0 +1,174 @@
+// Processing modules: the records the wizard creates, one per eNom account. The password is
+// write-only: it is encrypted before it is stored, bound to the module's id, and never leaves.
+import type { AllowedOrigin } from '../config.js'
+import type { ModuleChanges, ModuleFilter, ModuleRepository, ModuleRow } from '../db/module-repository.js'
+import { isUniqueViolation } from '../db/errors.js'
+import type { CreateModule, ModuleView, UpdateModule } from '../schemas/modules.js'
+import { AppError, conflict, notFound, preconditionFailed, preconditionRequired, unprocessable } from './errors.js'
+import { newId } from './ids.js'
+import { normalizeMoney } from './money.js'
+import type { SecretBox } from './secrets.js'
+import { checkApiUrl } from './url-policy.js'
+
+export const passwordAad = (moduleId: string) => `processing_module:${moduleId}:password`
+
+export interface ModuleServiceDeps {
+  repo: ModuleRepository
+  secrets: SecretBox
+  allowedOrigins: readonly AllowedOrigin[]
+  signupUrl: string
+  /** Ids of the module's orders that are not final yet (they block deletion). */
+  openOrderIds: (moduleId: string) => Promise<string[]>
+}
+
+export function moduleEtag (version: number): string {
+  return `"v${version}"`
+}
+
+/** RFC 9110 If-Match: `*` or a list of entity tags; weak tags never match. */
+function ifMatchAccepts (header: string, version: number): boolean {
+  if (header.trim() === '*') return true
+  const wanted = moduleEtag(version)
+  return header.split(',').map((t) => t.trim()).some((t) => t === wanted)
+}
+
+export function createModuleService (deps: ModuleServiceDeps) {
+  function toView (row: ModuleRow): ModuleView {
+    return {
+      id: row.id,
+      name: row.name,
+      productType: 'ssl_certificate',
+      handler: 'enom',
+      dataCenter: row.dataCenter,
+      department: row.department,
+      sort: row.sort,
+      minimalBalance: row.minimalBalance === null ? null : row.minimalBalance.toFixed(2),
+      minimalBalancePolicy: row.minimalBalancePolicy,
+      environment: row.environment,
+      apiUrl: row.apiUrl,
+      username: row.username,
+      passwordSet: row.passwordEnc.length > 0,
+      addNewClient: row.addNewClient,
+      registrationUrl: row.addNewClient ? deps.signupUrl : null,
+      enabled: row.enabled,
+      deletedAt: row.deletedAt ? row.deletedAt.toISOString() : null,
+      createdAt: row.createdAt.toISOString(),
+      updatedAt: row.updatedAt.toISOString(),
+      version: row.version
+    }
+  }
+
+  function checkedUrl (apiUrl: string) {
+    const verdict = checkApiUrl(apiUrl, deps.allowedOrigins)
+    if (!verdict.ok) {
+      throw unprocessable('URL_NOT_ALLOWED', 'API URL not allowed', verdict.detail, { errors: [{ field: 'body.apiUrl', message: verdict.detail }] })
+    }
+    return verdict
+  }
+
+  async function getRow (id: string): Promise<ModuleRow> {
+    const row = await deps.repo.findById(id)
+    if (!row) throw notFound('module', id)
+    return row
+  }
+
+  const nameTaken = (name: string) =>
+    conflict('MODULE_NAME_TAKEN', `a module named "${name}" already exists (deleted modules keep their names)`, { errors: [{ field: 'body.name', message: 'is already taken' }] })
+
+  return {
+    toView,
+
+    /** The URL verdict for settings about to be used (connection check, create, update). */
+    checkedUrl,
+
+    async create (input: CreateModule): Promise<ModuleRow> {
+      const url = checkedUrl(input.apiUrl)
+      const id = newId()
+      try {
+        return await deps.repo.insert({
+          id,
+          name: input.name,
+          dataCenter: input.dataCenter,
+          department: input.department,
+          sort: input.sort,
+          minimalBalance: input.minimalBalance == null ? null : normalizeMoney(input.minimalBalance),
+          minimalBalancePolicy: input.minimalBalancePolicy ?? 'notify',
+          environment: url.environment,
+          apiUrl: url.url,
+          username: input.username,
+          passwordEnc: deps.secrets.encrypt(input.password, passwordAad(id)),
+          addNewClient: input.addNewClient ?? false,
+          enabled: input.enabled ?? true
+        })
+      } catch (err) {
+        if (isUniqueViolation(err)) throw nameTaken(input.name)
+        throw err
+      }
+    },
+
+    get: getRow,
+
+    list: (filter: ModuleFilter, page: { limit: number, offset: number }) => deps.repo.list(filter, page),
+
+    /** The stored password, for the eNom client only. */
+    async password (row: ModuleRow): Promise<string> {
+      return deps.secrets.decrypt(row.passwordEnc, passwordAad(row.id))
+    },
+
+    /**
+     * Applies a PATCH. `ifMatch` is the caller's If-Match header; a missing one is 428 and a
+     * stale one 412, so two admins editing at once cannot overwrite each other unseen.
+     */
+    async update (id: string, patch: UpdateModule, ifMatch: string | undefined): Promise<{ before: ModuleRow, after: ModuleRow }> {
+      const before = await getRow(id)
+      if (ifMatch === undefined) throw preconditionRequired(`send If-Match: ${moduleEtag(before.version)} (the module's ETag as last read)`)
+      if (!ifMatchAccepts(ifMatch, before.version)) {
+        throw preconditionFailed(`the module changed since it was read (its ETag is now ${moduleEtag(before.version)}); read it again`)
+      }
+      if (before.deletedAt) throw conflict('MODULE_DELETED', `module ${id} was deleted and cannot be changed`)
+      const changes: ModuleChanges = {}
+      if (patch.name !== undefined) changes.name = patch.name
+      if (patch.dataCenter !== undefined) changes.dataCenter = patch.dataCenter
+      if (patch.department !== undefined) changes.department = patch.department
+      if (patch.sort !== undefined) changes.sort = patch.sort
+      if (patch.minimalBalance !== undefined) changes.minimalBalance = patch.minimalBalance === null ? null : normalizeMoney(patch.minimalBalance)
+      if (patch.minimalBalancePolicy !== undefined) changes.minimalBalancePolicy = patch.minimalBalancePolicy
+      if (patch.apiUrl !== undefined) {
+        const url = checkedUrl(patch.apiUrl)
+        changes.apiUrl = url.url
+        changes.environment = url.environment
+      }
+      if (patch.username !== undefined) changes.username = patch.username
+      if (patch.password !== undefined) changes.passwordEnc = deps.secrets.encrypt(patch.password, passwordAad(id))
+      if (patch.addNewClient !== undefined) changes.addNewClient = patch.addNewClient
+      if (patch.enabled !== undefined) changes.enabled = patch.enabled
+      let after: ModuleRow | null
+      try {
+        after = await deps.repo.updateIfVersion(id, before.version, changes)
+      } catch (err) {
+        if (isUniqueViolation(err)) throw nameTaken(patch.name ?? before.name)
+        throw err
+      }
+      if (!after) throw preconditionFailed('the module changed while this update was applied; read it again')
+      return { before, after }
+    },
+
+    /**
+     * DELETE: refused while the module has orders that are not final; otherwise the module is
+     * disabled and kept, so that its orders keep their module for history.
+     */
+    async remove (id: string): Promise<ModuleRow> {
+      const row = await getRow(id)
+      if (row.deletedAt) return row
+      const open = await deps.openOrderIds(id)
+      if (open.length > 0) {
+        throw conflict('MODULE_HAS_OPEN_ORDERS', `module ${id} still has ${open.length} order(s) that are not final: ${open.slice(0, 20).join(', ')}`, { orderIds: open })
+      }
+      const after = await deps.repo.updateIfVersion(id, row.version, { enabled: false, deletedAt: new Date() })
+      if (!after) throw new AppError(409, 'CONCURRENT_UPDATE', 'Conflict', 'the module changed while it was being deleted; retry')
+      return after
+    }
+  }
+}
+
+export type ModuleService = ReturnType<typeof createModuleService>

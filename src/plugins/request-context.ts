@@ -1,0 +1,35 @@
+// Request ids and the one log line per request. The caller's X-Request-Id is kept when it looks
+// like an id (else one is made), echoed in the response, and carried by every log line of the
+// request through request.log. Health checks are logged at debug so that probes do not flood.
+import { randomUUID } from 'node:crypto'
+import type { IncomingMessage } from 'node:http'
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+
+const REQUEST_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/
+
+export function requestIdFor (req: IncomingMessage): string {
+  const given = req.headers['x-request-id']
+  const value = Array.isArray(given) ? given[0] : given
+  return value && REQUEST_ID.test(value) ? value : randomUUID()
+}
+
+async function requestContextPlugin (app: FastifyInstance) {
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id)
+  })
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched'
+    const entry = {
+      method: request.method,
+      route,
+      status: reply.statusCode,
+      durationMs: Math.round(reply.elapsedTime * 100) / 100,
+      caller: request.caller?.name
+    }
+    if (route.startsWith('/health')) request.log.debug(entry, 'request')
+    else request.log.info(entry, 'request')
+  })
+}
+
+export default fp(requestContextPlugin, { name: 'request-context' })

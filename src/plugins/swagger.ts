@@ -1,0 +1,84 @@
+// OpenAPI 3.1 from the route schemas (@fastify/swagger), Swagger UI at /docs, the document at
+// /openapi.json. Every route is checked here at registration: it must carry tags, a summary and
+// an operationId, and it gets the problem+json responses every route can send (bad input,
+// authentication, rate limiting, server errors) added to its own.
+import type { FastifyInstance, RouteOptions } from 'fastify'
+import fp from 'fastify-plugin'
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import { ProblemRef, ProblemSchema } from '../schemas/common.js'
+
+export function problemResponse (description: string) {
+  return { description, content: { 'application/problem+json': { schema: ProblemRef } } }
+}
+
+const COMMON_PROBLEMS: Record<string, string> = {
+  400: 'Invalid request (problem+json with the fields in error)',
+  401: 'Missing or invalid bearer token',
+  403: "The caller's role may not do this",
+  429: 'Too many requests; retry after the Retry-After header',
+  500: 'Unexpected error; the request id leads to the log entry',
+  503: 'Database unavailable or service overloaded; retry after the Retry-After header'
+}
+
+export interface SwaggerOptions {
+  version: string
+}
+
+async function swaggerPlugin (app: FastifyInstance, options: SwaggerOptions) {
+  app.addSchema(ProblemSchema)
+
+  app.addHook('onRoute', (route: RouteOptions) => {
+    if (route.url === '/docs' || route.url.startsWith('/docs/')) return
+    const schema = (route.schema ??= {}) as Record<string, unknown> & { response?: Record<string, unknown>, hide?: boolean }
+    if (schema.hide) return
+    for (const key of ['tags', 'summary', 'operationId']) {
+      if (!schema[key]) throw new Error(`route ${String(route.method)} ${route.url} has no ${key}`)
+    }
+    const isPublic = route.config?.permission === 'public'
+    if (isPublic) schema.security = []
+    const response = (schema.response ??= {})
+    for (const [status, description] of Object.entries(COMMON_PROBLEMS)) {
+      if (isPublic && (status === '401' || status === '403')) continue
+      if (!(status in response)) response[status] = problemResponse(description)
+    }
+  })
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'eNom SSL processing-module service',
+        description: 'The eNom processing module for SSL certificates: processing-module records, connection check, ' +
+          'balances, certificate orders and tasks. Authenticate with a bearer token from API_TOKENS (Authorize button).',
+        version: options.version
+      },
+      components: {
+        securitySchemes: {
+          bearerAuth: { type: 'http', scheme: 'bearer', description: 'A token from API_TOKENS (name:role:token)' }
+        }
+      },
+      security: [{ bearerAuth: [] }],
+      tags: [
+        { name: 'Health', description: 'Liveness and readiness' },
+        { name: 'Modules', description: 'Processing modules (the eNom accounts)' },
+        { name: 'Docs', description: 'The API description' }
+      ]
+    },
+    refResolver: {
+      buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`)
+    }
+  })
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    uiConfig: { persistAuthorization: true, deepLinking: true, displayRequestDuration: true },
+    staticCSP: true
+  })
+
+  app.get('/openapi.json', {
+    config: { permission: 'public' },
+    schema: { hide: true }
+  }, async () => app.swagger())
+}
+
+export default fp(swaggerPlugin, { name: 'swagger' })
