@@ -26,7 +26,9 @@ export function checkApiUrl (input: string, allowed: readonly AllowedOrigin[]): 
   if (url.username !== '' || url.password !== '') {
     return { ok: false, reason: 'userinfo', detail: 'the API URL must not carry a user name or password; use the username and password fields' }
   }
-  const match = allowed.find((a) => a.origin === url.origin)
+  // The origin must also be written the way it is allowed: alternative spellings of an address
+  // (decimal or hex IPv4, a default port, mixed case) are refused rather than normalised.
+  const match = allowed.find((a) => a.origin === url.origin && input.toLowerCase().startsWith(`${a.origin}/`))
   if (!match) {
     return {
       ok: false,
