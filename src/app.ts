@@ -43,6 +43,8 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
     forceCloseConnections: 'idle'
   }).withTypeProvider<TypeBoxTypeProvider>()
   app.setValidatorCompiler(validatorCompiler)
+  // A JSON API: other media types are 415, not parsed into strings that then fail validation.
+  app.removeContentTypeParser('text/plain')
 
   await app.register(errorsPlugin)
   await app.register(requestContextPlugin)

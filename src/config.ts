@@ -61,6 +61,12 @@ export interface Config {
 export interface AllowedOrigin {
   origin: string
   environment: 'live' | 'test'
+  /**
+   * Whether the origin may resolve to a private, loopback or link-local address. False for
+   * eNom's own public hosts (such an answer means DNS was tampered with); true for an origin the
+   * operator listed on purpose (a simulator on 127.0.0.1, a proxy inside the network).
+   */
+  allowPrivate: boolean
 }
 
 /** eNom's own hosts; any other allowed origin (a simulator, a proxy) says its environment itself. */
@@ -176,6 +182,13 @@ export function parseAllowedOrigins (text: string): AllowedOrigin[] {
     if (fixed && label && label !== fixed) {
       throw new ConfigError(`ENOM_ALLOWED_ORIGINS: ${url.origin} is eNom's ${fixed} environment`)
     }
-    return { origin: url.origin, environment: fixed ?? label ?? 'live' }
+    return { origin: url.origin, environment: fixed ?? label ?? 'live', allowPrivate: !fixed }
   })
+}
+
+/** For `npm run db:migrate`, which needs the database and nothing else. */
+export function migrationDatabaseUrl (source: NodeJS.ProcessEnv = process.env): string | undefined {
+  const url = source.DATABASE_URL
+  if (url && !/^postgres(ql)?:\/\//.test(url)) throw new ConfigError('DATABASE_URL: must be a postgresql:// URL')
+  return url || undefined
 }

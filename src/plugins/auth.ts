@@ -13,6 +13,16 @@ declare module 'fastify' {
   interface FastifyRequest {
     caller?: Caller
   }
+  interface FastifyInstance {
+    /** Every route with the permission it needs: the role matrix as the running service applies it. */
+    routePermissions: RoutePermission[]
+  }
+}
+
+export interface RoutePermission {
+  method: string
+  url: string
+  permission: Permission
 }
 
 export interface AuthOptions {
@@ -29,6 +39,8 @@ function bearer (request: FastifyRequest): string | undefined {
 }
 
 async function authPlugin (app: FastifyInstance, options: AuthOptions) {
+  const catalogue: RoutePermission[] = []
+  app.decorate('routePermissions', catalogue)
   app.addHook('onRoute', (route) => {
     const permission = (route.config as { permission?: Permission } | undefined)?.permission
     // Swagger UI's own static routes are public documentation.
@@ -38,6 +50,9 @@ async function authPlugin (app: FastifyInstance, options: AuthOptions) {
     }
     if (!permission || !(permission in PERMISSIONS)) {
       throw new Error(`route ${String(route.method)} ${route.url} declares no permission (config.permission)`)
+    }
+    for (const method of [route.method].flat()) {
+      if (method !== 'HEAD') catalogue.push({ method, url: route.url, permission })
     }
   })
 

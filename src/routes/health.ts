@@ -6,8 +6,8 @@ import { Type } from 'typebox'
 import type { HealthProbe } from '../domain/health.js'
 
 const HealthSchema = Type.Object({
-  status: Type.Union([Type.Literal('ok'), Type.Literal('unavailable')]),
-  db: Type.Union([Type.Literal('up'), Type.Literal('down')]),
+  status: Type.Enum(['ok', 'unavailable']),
+  db: Type.Enum(['up', 'down']),
   uptimeSeconds: Type.Number(),
   version: Type.String()
 })

@@ -9,7 +9,7 @@ const Sort = Type.Integer({ minimum: 0, maximum: 2_147_483_647, description: 'Lo
 const MinimalBalance = Type.Union([NonNegativeMoneySchema, Type.Null()], {
   description: 'Alert threshold for the available eNom balance (USD), e.g. "100.00"; null: no alert'
 })
-const Policy = Type.Union([Type.Literal('notify'), Type.Literal('block')], {
+const Policy = Type.Enum(['notify', 'block'], {
   description: 'notify: a task for the department when below the minimal balance (BILLmanager behaviour); block: also keep the module out of selection for new orders while below'
 })
 const ApiUrl = Type.String({ minLength: 1, maxLength: 2048, description: 'eNom API URL, e.g. https://reseller.enom.com/interface.asp', examples: ['https://resellertest.enom.com/interface.asp'] })
@@ -55,8 +55,8 @@ export const ModuleSchema = Type.Object({
   department: Type.String(),
   sort: Type.Integer(),
   minimalBalance: Type.Union([Type.String(), Type.Null()]),
-  minimalBalancePolicy: Type.Union([Type.Literal('notify'), Type.Literal('block')]),
-  environment: Type.Union([Type.Literal('live'), Type.Literal('test')], { description: 'From the API URL' }),
+  minimalBalancePolicy: Type.Enum(['notify', 'block']),
+  environment: Type.Enum(['live', 'test'], { description: 'From the API URL' }),
   apiUrl: Type.String(),
   username: Type.String(),
   passwordSet: Type.Boolean({ description: 'A password is stored (it is never returned)' }),
@@ -73,7 +73,7 @@ export type ModuleView = Static<typeof ModuleSchema>
 export const ModuleListQuerySchema = Type.Object({
   dataCenter: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
   enabled: Type.Optional(Type.Boolean()),
-  environment: Type.Optional(Type.Union([Type.Literal('live'), Type.Literal('test')])),
+  environment: Type.Optional(Type.Enum(['live', 'test'])),
   includeDeleted: Type.Optional(Type.Boolean({ default: false, description: 'Also list deleted (disabled, kept) modules' })),
   ...PaginationQuery
 }, { additionalProperties: false })

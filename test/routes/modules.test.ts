@@ -185,7 +185,7 @@ describe('GET /modules/:id', () => {
 })
 
 describe('PATCH /modules/:id', () => {
-  const patch = (id: string, payload: unknown, ifMatch?: string) => t.app.inject({
+  const patch = (id: string, payload: Record<string, unknown>, ifMatch?: string) => t.app.inject({
     method: 'PATCH', url: `/modules/${id}`, payload, headers: { ...auth('admin'), ...(ifMatch ? { 'if-match': ifMatch } : {}) }
   })
 

@@ -1,0 +1,31 @@
+# syntax=docker/dockerfile:1
+# Multi-stage build: the build stage compiles TypeScript and generates the Prisma client; the
+# runtime stage has production dependencies only (no embedded PostgreSQL: compose provides one)
+# and runs as the unprivileged `node` user.
+
+FROM node:20.20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json .npmrc ./
+# npm ci's postinstall generates the Prisma client from the schema.
+COPY scripts/prisma-generate.mjs scripts/
+COPY prisma ./prisma
+COPY prisma.config.ts ./
+RUN npm ci --omit=optional --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build
+
+FROM node:20.20-bookworm-slim AS runtime
+ENV NODE_ENV=production
+WORKDIR /app
+COPY package.json package-lock.json .npmrc ./
+COPY scripts/prisma-generate.mjs scripts/
+RUN npm ci --omit=dev --omit=optional --no-audit --no-fund && npm cache clean --force
+COPY --from=build /app/dist ./dist
+# The service applies pending migrations itself at start-up.
+COPY prisma/migrations ./prisma/migrations
+USER node
+EXPOSE 3000
+# Without an init process Node would be PID 1; run the container with `init: true` (compose does)
+# or `docker run --init` so that signals reach the graceful shutdown.
+CMD ["node", "dist/server.js"]
