@@ -1,23 +1,32 @@
-// buildApp: the whole HTTP service as a Fastify instance, without listening. server.ts listens;
-// tests call buildApp and use inject() or listen on a port of their own.
+// buildApp: the whole HTTP service as a Fastify instance, without listening. server.ts listens
+// and starts the jobs; tests call buildApp and use inject() or listen on a port of their own.
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Logger } from 'pino'
 import type { Config } from './config.js'
 import type { Database } from './db/database.js'
-import { createModuleRepository } from './db/module-repository.js'
 import type { TokenRegistry } from './domain/access.js'
 import { HealthProbe } from './domain/health.js'
-import { createModuleService } from './domain/modules.js'
 import type { SecretBox } from './domain/secrets.js'
+import type { EnomClient } from './enom/client.js'
 import authPlugin from './plugins/auth.js'
 import errorsPlugin from './plugins/errors.js'
+import idempotencyPlugin from './plugins/idempotency.js'
 import requestContextPlugin, { requestIdFor } from './plugins/request-context.js'
 import swaggerPlugin from './plugins/swagger.js'
+import csrRoutes from './routes/csr.js'
+import enomRoutes from './routes/enom.js'
 import healthRoutes from './routes/health.js'
 import moduleRoutes from './routes/modules.js'
+import orderRoutes from './routes/orders.js'
+import taskRoutes, { TaskSchema } from './routes/tasks.js'
+import { BalanceSchema } from './schemas/enom.js'
 import { ModuleSchema } from './schemas/modules.js'
+import { OrderSchema } from './schemas/orders.js'
+import { createServices, enomClientFor, type Services } from './services.js'
 import { validatorCompiler } from './validation.js'
+
+export { enomClientFor } from './services.js'
 
 export interface AppDeps {
   config: Config
@@ -25,6 +34,15 @@ export interface AppDeps {
   secrets: SecretBox
   tokens: TokenRegistry
   logger: Logger
+  /** The eNom client; built from the configuration when absent (tests inject one with a DNS resolver of their own). */
+  enomClient?: EnomClient
+  instanceId?: string
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    services: Services
+  }
 }
 
 /** Largest request body any route takes; the biggest legitimate one (a CSR plus contacts) is far smaller. */
@@ -46,23 +64,32 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   // A JSON API: other media types are 415, not parsed into strings that then fail validation.
   app.removeContentTypeParser('text/plain')
 
+  const enomClient = deps.enomClient ?? enomClientFor(config, deps.logger)
+  const services = createServices({ config, db, secrets: deps.secrets, logger: deps.logger, enomClient, ...(deps.instanceId ? { instanceId: deps.instanceId } : {}) })
+  app.decorate('services', services)
+  app.addHook('onClose', async () => {
+    await services.stopJobs(config.shutdownGraceMs)
+    if (!deps.enomClient) await enomClient.close()
+  })
+
   await app.register(errorsPlugin)
   await app.register(requestContextPlugin)
   await app.register(swaggerPlugin, { version: config.version })
   await app.register(authPlugin, { tokens: deps.tokens })
-  app.addSchema(ModuleSchema)
-
-  const modules = createModuleService({
-    repo: createModuleRepository(db.prisma),
-    secrets: deps.secrets,
-    allowedOrigins: config.enomAllowedOrigins,
-    signupUrl: config.enomSignupUrl,
-    // Orders arrive with the orders feature; until then no module has an open order.
-    openOrderIds: async () => []
+  await app.register(idempotencyPlugin, {
+    repo: services.idempotency,
+    // Longer than a request can live: lease wait, balance read, snapshot, purchase.
+    staleMs: config.accountLeaseWaitMs + config.enomTimeoutMs * 2 + config.enomPurchaseTimeoutMs + 60_000,
+    orderSnapshot: async (orderId) => services.orders.view(await services.orders.get(orderId))
   })
-  const probe = new HealthProbe(() => db.pool.query('SELECT 1'), config.healthDbTimeoutMs)
+  for (const schema of [ModuleSchema, BalanceSchema, OrderSchema, TaskSchema]) app.addSchema(schema)
 
+  const probe = new HealthProbe(() => db.pool.query('SELECT 1'), config.healthDbTimeoutMs)
   await app.register(healthRoutes, { probe, version: config.version, startedAt: Date.now() })
-  await app.register(moduleRoutes, { modules })
+  await app.register(moduleRoutes, { modules: services.modules })
+  await app.register(enomRoutes, { modules: services.modules, checker: services.checker, balances: services.balances, products: services.products })
+  await app.register(orderRoutes, { orders: services.orders })
+  await app.register(csrRoutes)
+  await app.register(taskRoutes, { tasks: services.tasks, purchases: services.purchases })
   return app
 }

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { Type, type Static } from 'typebox'
 import { Value } from 'typebox/value'
+import { normalizeMoney } from './domain/money.js'
 
 const LogLevel = Type.Union([
   Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'),
@@ -27,6 +28,22 @@ export const EnvSchema = Type.Object({
   API_TOKENS_FILE: Type.Optional(Type.String({ minLength: 1 })),
   ENOM_ALLOWED_ORIGINS: Type.String({ default: 'https://reseller.enom.com,https://resellertest.enom.com' }),
   ENOM_SIGNUP_URL: Type.String({ pattern: '^https?://', default: 'https://www.enom.com/resellers/' }),
+  ENOM_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 600_000, default: 15_000 }),
+  ENOM_PURCHASE_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 600_000, default: 100_000 }),
+  BALANCE_TTL_SECONDS: Type.Integer({ minimum: 0, maximum: 86_400, default: 60 }),
+  PRODUCTS_TTL_SECONDS: Type.Integer({ minimum: 0, maximum: 86_400, default: 300 }),
+  SPEND_LIMIT_DAILY_COUNT: Type.Integer({ minimum: 0, maximum: 10_000_000, default: 500 }),
+  SPEND_LIMIT_DAILY_AMOUNT: Type.String({ pattern: '^\\d{1,12}(\\.\\d{1,2})?$', default: '25000.00' }),
+  IDEMPOTENCY_TTL_HOURS: Type.Integer({ minimum: 72, maximum: 24 * 365, default: 72 }),
+  JOBS_ENABLED: Type.Boolean({ default: true }),
+  JOB_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 64, default: 4 }),
+  JOB_POLL_MS: Type.Integer({ minimum: 10, maximum: 60_000, default: 1000 }),
+  JOB_LEASE_SECONDS: Type.Integer({ minimum: 5, maximum: 3600, default: 300 }),
+  SYNC_INTERVAL_SECONDS: Type.Integer({ minimum: 1, maximum: 86_400, default: 60 }),
+  RECONCILE_DELAY_SECONDS: Type.Integer({ minimum: 0, maximum: 86_400, default: 30 }),
+  BALANCE_CHECK_TIMES: Type.String({ pattern: '^\\d{2}:\\d{2}(,\\d{2}:\\d{2})*$', default: '06:00,18:00' }),
+  CERTS_SWEEP_TIME: Type.String({ pattern: '^\\d{2}:\\d{2}$', default: '03:00' }),
+  ACCOUNT_LEASE_WAIT_MS: Type.Integer({ minimum: 0, maximum: 600_000, default: 30_000 }),
   HEALTH_DB_TIMEOUT_MS: Type.Integer({ minimum: 50, maximum: 30_000, default: 1000 }),
   SHUTDOWN_GRACE_MS: Type.Integer({ minimum: 0, maximum: 600_000, default: 10_000 }),
   TRUST_PROXY: Type.Boolean({ default: false })
@@ -52,6 +69,26 @@ export interface Config {
   /** Origins the eNom API URL may use, each with the environment it stands for. */
   enomAllowedOrigins: AllowedOrigin[]
   enomSignupUrl: string
+  /** Read-only and state-changing eNom commands. */
+  enomTimeoutMs: number
+  /** Commands that spend money: long, so that a slow eNom does not manufacture unknown purchases. */
+  enomPurchaseTimeoutMs: number
+  balanceTtlSeconds: number
+  productsTtlSeconds: number
+  /** Per caller and UTC day; 0 stops purchases for everyone. */
+  spendLimitDailyCount: number
+  spendLimitDailyAmount: string
+  idempotencyTtlHours: number
+  jobsEnabled: boolean
+  jobConcurrency: number
+  jobPollMs: number
+  jobLeaseSeconds: number
+  syncIntervalSeconds: number
+  reconcileDelaySeconds: number
+  /** UTC times of day of the scheduled balance checks. */
+  balanceCheckTimes: string[]
+  certsSweepTime: string
+  accountLeaseWaitMs: number
   healthDbTimeoutMs: number
   shutdownGraceMs: number
   trustProxy: boolean
@@ -147,6 +184,22 @@ export function loadConfig (source: NodeJS.ProcessEnv = process.env): Config {
     apiTokens,
     enomAllowedOrigins,
     enomSignupUrl: env.ENOM_SIGNUP_URL,
+    enomTimeoutMs: env.ENOM_TIMEOUT_MS,
+    enomPurchaseTimeoutMs: env.ENOM_PURCHASE_TIMEOUT_MS,
+    balanceTtlSeconds: env.BALANCE_TTL_SECONDS,
+    productsTtlSeconds: env.PRODUCTS_TTL_SECONDS,
+    spendLimitDailyCount: env.SPEND_LIMIT_DAILY_COUNT,
+    spendLimitDailyAmount: normalizeMoney(env.SPEND_LIMIT_DAILY_AMOUNT),
+    idempotencyTtlHours: env.IDEMPOTENCY_TTL_HOURS,
+    jobsEnabled: env.JOBS_ENABLED,
+    jobConcurrency: env.JOB_CONCURRENCY,
+    jobPollMs: env.JOB_POLL_MS,
+    jobLeaseSeconds: env.JOB_LEASE_SECONDS,
+    syncIntervalSeconds: env.SYNC_INTERVAL_SECONDS,
+    reconcileDelaySeconds: env.RECONCILE_DELAY_SECONDS,
+    balanceCheckTimes: env.BALANCE_CHECK_TIMES.split(','),
+    certsSweepTime: env.CERTS_SWEEP_TIME,
+    accountLeaseWaitMs: env.ACCOUNT_LEASE_WAIT_MS,
     healthDbTimeoutMs: env.HEALTH_DB_TIMEOUT_MS,
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
     trustProxy: env.TRUST_PROXY,

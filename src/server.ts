@@ -70,6 +70,7 @@ async function main (): Promise<void> {
     if (stopping) return
     app = await buildApp({ config, db, secrets, tokens, logger: log })
     await app.listen({ port: config.port, host: config.host })
+    if (config.jobsEnabled) app.services.startJobs()
     log.info({ port: config.port, host: config.host, docs: '/docs' }, 'enom-ssl-service is ready')
   } catch (err) {
     log.fatal({ err: { message: (err as Error).message, name: (err as Error).name } }, 'start-up failed')

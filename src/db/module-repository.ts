@@ -27,7 +27,29 @@ export interface NewModuleRow {
   enabled: boolean
 }
 
-export type ModuleChanges = Partial<Omit<NewModuleRow, 'id'>>
+/** What the service learns from eNom about a module: operational state, not configuration. */
+export interface ModuleObservations {
+  enomAccount?: string | null
+  enomPartyId?: string | null
+  lastCheckAt?: Date
+  lastCheckOk?: boolean
+  lastCheckCause?: string | null
+  lastCheckDetail?: string | null
+  balance?: string
+  availableBalance?: string
+  balanceFetchedAt?: Date
+}
+
+export type ModuleChanges = Partial<Omit<NewModuleRow, 'id'>> & ModuleObservations
+
+function observationData (o: ModuleObservations) {
+  const { balance, availableBalance, ...rest } = o
+  return {
+    ...rest,
+    ...(balance !== undefined ? { balance: new Prisma.Decimal(balance) } : {}),
+    ...(availableBalance !== undefined ? { availableBalance: new Prisma.Decimal(availableBalance) } : {})
+  }
+}
 
 function where (filter: ModuleFilter): Prisma.ProcessingModuleWhereInput {
   return {
@@ -44,8 +66,19 @@ function decimal (value: string | null | undefined): Prisma.Decimal | null | und
 
 export function createModuleRepository (prisma: PrismaClient) {
   return {
-    async insert (row: NewModuleRow): Promise<ModuleRow> {
-      return prisma.processingModule.create({ data: { ...row, minimalBalance: decimal(row.minimalBalance) } })
+    async insert (row: NewModuleRow, observed: ModuleObservations = {}): Promise<ModuleRow> {
+      return prisma.processingModule.create({ data: { ...row, ...observationData(observed), minimalBalance: decimal(row.minimalBalance) } })
+    },
+
+    /** Records what eNom said (check outcome, identity, balance) without touching the version: an
+     * admin's ETag must not go stale because a balance was read. */
+    async observe (id: string, observed: ModuleObservations): Promise<void> {
+      await prisma.processingModule.updateMany({ where: { id }, data: observationData(observed) })
+    },
+
+    /** Enabled, not deleted modules (the balance dashboard and the scheduled checks). */
+    async listActive (): Promise<ModuleRow[]> {
+      return prisma.processingModule.findMany({ where: { enabled: true, deletedAt: null }, orderBy: [{ sort: 'asc' }, { createdAt: 'asc' }, { id: 'asc' }] })
     },
 
     async findById (id: string): Promise<ModuleRow | null> {
@@ -67,11 +100,12 @@ export function createModuleRepository (prisma: PrismaClient) {
      * Returns the updated row, or null when the version moved on (or the row is gone).
      */
     async updateIfVersion (id: string, expectedVersion: number, changes: ModuleChanges & { deletedAt?: Date }): Promise<ModuleRow | null> {
-      const { minimalBalance, ...rest } = changes
+      const { minimalBalance, balance, availableBalance, ...rest } = changes
       const result = await prisma.processingModule.updateMany({
         where: { id, version: expectedVersion },
         data: {
           ...rest,
+          ...observationData({ ...(balance !== undefined ? { balance } : {}), ...(availableBalance !== undefined ? { availableBalance } : {}) }),
           ...(minimalBalance !== undefined ? { minimalBalance: decimal(minimalBalance) } : {}),
           version: { increment: 1 },
           updatedAt: new Date()

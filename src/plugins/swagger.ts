@@ -61,7 +61,13 @@ async function swaggerPlugin (app: FastifyInstance, options: SwaggerOptions) {
       security: [{ bearerAuth: [] }],
       tags: [
         { name: 'Health', description: 'Liveness and readiness' },
-        { name: 'Modules', description: 'Processing modules (the eNom accounts)' },
+        { name: 'Modules', description: 'Processing modules (the eNom accounts) and the connection check' },
+        { name: 'Balance', description: 'eNom account balances' },
+        { name: 'Products', description: "A module's certificate catalogue" },
+        { name: 'Orders', description: 'Certificate orders: exactly-once purchases and the certificate lifecycle' },
+        { name: 'CSR', description: 'Local CSR checks' },
+        { name: 'Tasks', description: 'Work for the departments' },
+        { name: 'Purchases', description: 'The purchase kill switch' },
         { name: 'Docs', description: 'The API description' }
       ]
     },

@@ -8,6 +8,7 @@ import {
   CreateModuleSchema, IfMatchHeadersSchema, ModuleListQuerySchema, ModulePageSchema, UpdateModuleSchema
 } from '../schemas/modules.js'
 import { problemResponse } from '../plugins/swagger.js'
+import { scopeOf } from './scope.js'
 
 export interface ModuleRoutesOptions {
   modules: ModuleService
@@ -23,16 +24,17 @@ const moduleRoutes: FastifyPluginAsyncTypebox<ModuleRoutesOptions> = async (app,
       tags,
       operationId: 'createModule',
       summary: 'Create a processing module (the wizard)',
-      description: 'The password is stored encrypted and never returned. The API URL must be one of the allowed eNom origins with the path /interface.asp.',
+      description: 'Runs the connection check first (unless checkConnection is false): a failed check saves nothing. ' +
+        'The password is stored encrypted and never returned. The API URL must be one of the allowed eNom origins with the path /interface.asp.',
       body: CreateModuleSchema,
       response: {
         201: ModuleRef,
         409: problemResponse('A module with this name exists (MODULE_NAME_TAKEN)'),
-        422: problemResponse('The API URL is not allowed (URL_NOT_ALLOWED)')
+        422: problemResponse('The API URL is not allowed (URL_NOT_ALLOWED), or the connection check failed (CONNECTION_FAILED: cause, detail, hints); nothing was saved')
       }
     }
   }, async (request, reply) => {
-    const row = await modules.create(request.body)
+    const row = await modules.create(request.body, scopeOf(request))
     reply.code(201).header('etag', moduleEtag(row.version)).header('location', `/modules/${row.id}`)
     return modules.toView(row)
   })
@@ -73,21 +75,22 @@ const moduleRoutes: FastifyPluginAsyncTypebox<ModuleRoutesOptions> = async (app,
       tags,
       operationId: 'updateModule',
       summary: 'Change a processing module (If-Match required)',
-      description: 'Send If-Match with the ETag from the last read; a stale ETag is 412, a missing one 428.',
+      description: 'Send If-Match with the ETag from the last read; a stale ETag is 412, a missing one 428. ' +
+        'A new API URL, username or password is checked against eNom first; when the module has orders, it must reach the same eNom account.',
       params: IdParamsSchema,
       headers: IfMatchHeadersSchema,
       body: UpdateModuleSchema,
       response: {
         200: ModuleRef,
         404: problemResponse('No such module'),
-        409: problemResponse('Name taken, or the module was deleted'),
+        409: problemResponse('Name taken, module deleted, or new credentials reach another eNom account (ACCOUNT_MISMATCH)'),
         412: problemResponse('The ETag is stale (PRECONDITION_FAILED)'),
-        422: problemResponse('The API URL is not allowed (URL_NOT_ALLOWED)'),
+        422: problemResponse('The API URL is not allowed (URL_NOT_ALLOWED), or the new credentials failed the connection check (CONNECTION_FAILED)'),
         428: problemResponse('If-Match is missing (PRECONDITION_REQUIRED)')
       }
     }
   }, async (request, reply) => {
-    const { after } = await modules.update(request.params.id, request.body, request.headers['if-match'])
+    const { after } = await modules.update(request.params.id, request.body, request.headers['if-match'], scopeOf(request))
     reply.header('etag', moduleEtag(after.version))
     return modules.toView(after)
   })

@@ -27,7 +27,8 @@ export const CreateModuleSchema = Type.Object({
   username: Username,
   password: Password,
   addNewClient: Type.Optional(Type.Boolean({ description: 'Show the eNom reseller sign-up link (registrationUrl)' })),
-  enabled: Type.Optional(Type.Boolean({ description: 'Disabled modules are never chosen for new orders (default true)' }))
+  enabled: Type.Optional(Type.Boolean({ description: 'Disabled modules are never chosen for new orders (default true)' })),
+  checkConnection: Type.Optional(Type.Boolean({ description: 'Check the settings against eNom before saving (default true); a failed check saves nothing' }))
 }, { additionalProperties: false })
 export type CreateModule = Static<typeof CreateModuleSchema>
 
@@ -42,7 +43,8 @@ export const UpdateModuleSchema = Type.Object({
   username: Type.Optional(Username),
   password: Type.Optional(Password),
   addNewClient: Type.Optional(Type.Boolean()),
-  enabled: Type.Optional(Type.Boolean())
+  enabled: Type.Optional(Type.Boolean()),
+  checkConnection: Type.Optional(Type.Boolean({ description: 'New API URL, username or password are checked against eNom (default true); false is refused when the module has orders' }))
 }, { additionalProperties: false, minProperties: 1 })
 export type UpdateModule = Static<typeof UpdateModuleSchema>
 
@@ -63,6 +65,18 @@ export const ModuleSchema = Type.Object({
   addNewClient: Type.Boolean(),
   registrationUrl: Type.Union([Type.String(), Type.Null()], { description: 'eNom reseller sign-up link, when addNewClient is on' }),
   enabled: Type.Boolean(),
+  enomAccount: Type.Union([Type.String(), Type.Null()], { description: 'The eNom account the credentials reach (CheckLogin), once checked' }),
+  lastCheck: Type.Union([Type.Object({
+    at: DateTimeSchema,
+    ok: Type.Boolean(),
+    cause: Type.Union([Type.String(), Type.Null()]),
+    detail: Type.Union([Type.String(), Type.Null()])
+  }), Type.Null()], { description: 'The last connection check' }),
+  lastBalance: Type.Union([Type.Object({
+    balance: Type.String(),
+    availableBalance: Type.String(),
+    fetchedAt: DateTimeSchema
+  }), Type.Null()], { description: 'The last balance read from eNom' }),
   deletedAt: Type.Union([DateTimeSchema, Type.Null()], { description: 'Set when the module was deleted; it is kept, disabled, for history' }),
   createdAt: DateTimeSchema,
   updatedAt: DateTimeSchema,

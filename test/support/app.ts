@@ -10,6 +10,8 @@ import { openDatabase, type Database } from '../../src/db/database.js'
 import { TokenRegistry, type Role } from '../../src/domain/access.js'
 import { SecretBox } from '../../src/domain/secrets.js'
 import { createLogger } from '../../src/logger.js'
+import type { EnomClient } from '../../src/enom/client.js'
+import type { Logger } from 'pino'
 import { createDatabaseFromTemplate, dropDatabase } from './pg-admin.js'
 
 let counter = 0
@@ -57,7 +59,9 @@ export interface TestApp {
   close: () => Promise<void>
 }
 
-export async function startTestApp (database: TestDatabase, env: Record<string, string> = {}): Promise<TestApp> {
+export type EnomClientFactory = (config: Config, logger: Logger) => EnomClient
+
+export async function startTestApp (database: TestDatabase, env: Record<string, string> = {}, enomClient?: EnomClientFactory): Promise<TestApp> {
   const config = testConfig(database.url, env)
   const logs: string[] = []
   const sink = new Writable({
@@ -69,7 +73,8 @@ export async function startTestApp (database: TestDatabase, env: Record<string, 
   const logger = createLogger(config.logLevel, sink)
   const db = openDatabase({ url: database.url, max: config.dbPoolMax, acquireTimeoutMs: config.dbAcquireTimeoutMs, log: logger })
   const secrets = SecretBox.fromKeyring(config.secretsKey as string)
-  const app = await buildApp({ config, db, secrets, tokens: TokenRegistry.parse(config.apiTokens as string), logger })
+  const client = enomClient?.(config, logger)
+  const app = await buildApp({ config, db, secrets, tokens: TokenRegistry.parse(config.apiTokens as string), logger, ...(client ? { enomClient: client } : {}) })
   await app.ready()
   return {
     app,
@@ -79,6 +84,7 @@ export async function startTestApp (database: TestDatabase, env: Record<string, 
     logs,
     async close () {
       await app.close()
+      await client?.close()
       await db.close()
     }
   }

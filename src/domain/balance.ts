@@ -1,0 +1,130 @@
+// eNom account balances, for ops and the billing dashboard.
+//
+// Each instance caches a module's balance for BALANCE_TTL_SECONDS, and concurrent requests for
+// one module share one eNom call (single flight), so a dashboard refresh storm costs eNom one
+// GetBalance per module. Every successful read is also persisted on the module, so a restart or
+// another instance still knows the last balance. When eNom fails, the last known balance is
+// served, marked stale with its age and the error; with none known, the error goes to the caller.
+import { isEnomError } from '../enom/errors.js'
+import type { ModuleRow } from '../db/module-repository.js'
+import type { CallScope, EnomGateway } from './enom-gateway.js'
+import { enomProblem } from './enom-problems.js'
+import { AppError } from './errors.js'
+import { compareMoney } from './money.js'
+
+export interface BalanceReading {
+  balance: string
+  availableBalance: string
+  fetchedAt: Date
+}
+
+export interface BalanceView {
+  moduleId: string
+  moduleName: string
+  environment: 'live' | 'test'
+  balance: string
+  availableBalance: string
+  currency: 'USD'
+  minimalBalance: string | null
+  belowMinimal: boolean
+  fetchedAt: string
+  source: 'live' | 'cache'
+  stale: boolean
+  ageSeconds: number
+  error?: { code: string, cause: string, detail: string }
+}
+
+export interface BalanceDeps {
+  gateway: EnomGateway
+  ttlSeconds: number
+  /** The module's eNom credentials (decrypted on demand). */
+  target: (row: ModuleRow) => Promise<{ moduleId: string, apiUrl: string, uid: string, pw: string }>
+  /** Keeps the reading on the module (and notices low-balance crossings). */
+  persist: (row: ModuleRow, reading: BalanceReading) => Promise<void>
+  now?: () => number
+}
+
+export function isBelowMinimal (available: string, minimal: string | null): boolean {
+  return minimal !== null && compareMoney(available, minimal) < 0
+}
+
+function persisted (row: ModuleRow): BalanceReading | undefined {
+  if (row.balance === null || row.availableBalance === null || row.balanceFetchedAt === null) return undefined
+  return { balance: row.balance.toFixed(2), availableBalance: row.availableBalance.toFixed(2), fetchedAt: row.balanceFetchedAt }
+}
+
+export function createBalanceService (deps: BalanceDeps) {
+  const now = deps.now ?? Date.now
+  const cache = new Map<string, BalanceReading>()
+  const inflight = new Map<string, Promise<BalanceReading>>()
+  const ttlMs = deps.ttlSeconds * 1000
+
+  function view (row: ModuleRow, reading: BalanceReading, source: 'live' | 'cache', stale = false, error?: BalanceView['error']): BalanceView {
+    const minimal = row.minimalBalance === null ? null : row.minimalBalance.toFixed(2)
+    return {
+      moduleId: row.id,
+      moduleName: row.name,
+      environment: row.environment,
+      balance: reading.balance,
+      availableBalance: reading.availableBalance,
+      currency: 'USD',
+      minimalBalance: minimal,
+      belowMinimal: isBelowMinimal(reading.availableBalance, minimal),
+      fetchedAt: reading.fetchedAt.toISOString(),
+      source,
+      stale,
+      ageSeconds: Math.max(0, Math.round((now() - reading.fetchedAt.getTime()) / 1000)),
+      ...(error ? { error } : {})
+    }
+  }
+
+  /** One eNom call per module at a time, whoever asks. */
+  function fetchLive (row: ModuleRow, scope: CallScope): Promise<BalanceReading> {
+    let pending = inflight.get(row.id)
+    if (!pending) {
+      pending = (async () => {
+        const target = await deps.target(row)
+        const result = await deps.gateway.call(target, 'GetBalance', scope, (c, creds, ctx) => c.getBalance(creds, ctx))
+        const reading = { balance: result.balance, availableBalance: result.availableBalance, fetchedAt: new Date(now()) }
+        cache.set(row.id, reading)
+        await deps.persist(row, reading)
+        return reading
+      })().finally(() => inflight.delete(row.id))
+      inflight.set(row.id, pending)
+    }
+    return pending
+  }
+
+  return {
+    /** The balance of one module: cached when fresh, live otherwise (or when `refresh`). */
+    async get (row: ModuleRow, scope: CallScope, options: { refresh?: boolean } = {}): Promise<BalanceView> {
+      if (!options.refresh) {
+        const fresh = [cache.get(row.id), persisted(row)]
+          .filter((r): r is BalanceReading => r !== undefined && now() - r.fetchedAt.getTime() < ttlMs)
+          .sort((a, b) => b.fetchedAt.getTime() - a.fetchedAt.getTime())[0]
+        if (fresh) return view(row, fresh, 'cache')
+      }
+      try {
+        return view(row, await fetchLive(row, scope), 'live')
+      } catch (err) {
+        const problem = isEnomError(err) ? enomProblem(err) : undefined
+        const known = [cache.get(row.id), persisted(row)]
+          .filter((r): r is BalanceReading => r !== undefined)
+          .sort((a, b) => b.fetchedAt.getTime() - a.fetchedAt.getTime())[0]
+        if (known && problem) {
+          return view(row, known, 'cache', true, { code: problem.code, cause: String(problem.extras.cause), detail: problem.detail ?? problem.title })
+        }
+        throw problem ?? err
+      }
+    },
+
+    /** Forget what this instance cached (tests, and after a module's credentials change). */
+    forget (moduleId: string) {
+      cache.delete(moduleId)
+    }
+  }
+}
+
+export type BalanceService = ReturnType<typeof createBalanceService>
+
+export const balanceUnavailable = (detail: string) => new AppError(502, 'BALANCE_UNAVAILABLE', 'Balance unavailable', detail)

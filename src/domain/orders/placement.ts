@@ -1,0 +1,268 @@
+// Placing an order: choose the module, check the product and the options against its live
+// catalogue, apply the spend guards, and buy — exactly once. The purchase runs under the eNom
+// account's lease, behind a committed order and attempt row; its outcome is success, a failure
+// that proves nothing was bought, or unknown (reconciliation, never a second purchase).
+import type { ModuleRow } from '../../db/module-repository.js'
+import type { OrderRow } from '../../db/order-repository.js'
+import { isUniqueViolation } from '../../db/errors.js'
+import type { CreateOrder } from '../../schemas/orders.js'
+import { isEnomError, type EnomError } from '../../enom/errors.js'
+import { isBelowMinimal } from '../balance.js'
+import type { CallScope } from '../enom-gateway.js'
+import { AppError, badRequest, conflict, serviceUnavailable } from '../errors.js'
+import { newId } from '../ids.js'
+import { compareMoney, fromCents, toCents } from '../money.js'
+import type { ProductView } from '../products.js'
+import { accountOf, attemptCall, getOrder, problemFor, scheduleReconcile, scheduleSync, targetFor, type OrderDeps } from './context.js'
+import { checkConfiguration, checkDcvMethod, checkSans, checkWildcard, type CheckedConfiguration } from './validate.js'
+
+export interface PlaceResult {
+  order: OrderRow
+  /** 201 when the purchase succeeded, 202 while its outcome is unknown. */
+  created: boolean
+}
+
+/** BILLmanager's choice: enabled modules of the environment (and data center), lowest sort first. */
+async function chooseModule (deps: OrderDeps, input: CreateOrder): Promise<ModuleRow> {
+  const environment = input.environment ?? 'live'
+  if (input.moduleId) {
+    const row = await deps.moduleRepo.findById(input.moduleId)
+    if (!row || row.deletedAt) throw badRequest('MODULE_NOT_FOUND', `module ${input.moduleId} does not exist`, [{ field: 'body.moduleId', message: 'no such module' }])
+    if (!row.enabled) throw conflict('MODULE_DISABLED', `module ${row.name} is disabled`, { moduleId: row.id })
+    if (input.environment && row.environment !== input.environment) {
+      throw badRequest('ENVIRONMENT_MISMATCH', `module ${row.name} is a ${row.environment} module`, [{ field: 'body.environment', message: `the module is ${row.environment}` }])
+    }
+    return row
+  }
+  const { items } = await deps.moduleRepo.list({ enabled: true, environment, ...(input.dataCenter ? { dataCenter: input.dataCenter } : {}) }, { limit: 200, offset: 0 })
+  const chosen = items.find((m) => !(m.minimalBalancePolicy === 'block' && m.availableBalance !== null &&
+    isBelowMinimal(m.availableBalance.toFixed(2), m.minimalBalance === null ? null : m.minimalBalance.toFixed(2))))
+  if (chosen) return chosen
+  const first = items[0]
+  if (first) {
+    await deps.tasks.open({
+      department: first.department,
+      moduleId: first.id,
+      kind: 'no_module_available',
+      title: `No processing module can take ${environment} orders${input.dataCenter ? ` in ${input.dataCenter}` : ''}`,
+      message: `Every enabled ${environment} module is kept out of selection because its available balance is below its minimal balance (policy block). Orders are refused until one is funded.`,
+      action: 'Add funds to the eNom account(s), or lower the minimal balance, or change the policy to notify.',
+      dedupeKey: `no-module:${environment}:${input.dataCenter ?? '*'}:${new Date().toISOString().slice(0, 13)}`
+    })
+  }
+  throw conflict('NO_MODULE_AVAILABLE', first
+    ? `every enabled ${environment} module is below its minimal balance (policy block); a task went to department ${first.department}`
+    : `no enabled ${environment} processing module${input.dataCenter ? ` in data center ${input.dataCenter}` : ''}`)
+}
+
+async function checkProduct (deps: OrderDeps, module: ModuleRow, input: CreateOrder, scope: CallScope): Promise<ProductView> {
+  const product = await deps.products.find(module, input.productCode, scope)
+  if (!product || !product.enabled) {
+    throw badRequest('PRODUCT_NOT_AVAILABLE', `module ${module.name} does not offer ${input.productCode}; see GET /modules/${module.id}/products`,
+      [{ field: 'body.productCode', message: 'not in the module\'s live catalogue (or disabled)' }])
+  }
+  if (!product.yearsAvailable.includes(input.years)) {
+    throw badRequest('YEARS_NOT_AVAILABLE', `${product.productCode} is sold for ${product.yearsAvailable.join(', ')} year(s)`,
+      [{ field: 'body.years', message: `must be one of ${product.yearsAvailable.join(', ')}` }])
+  }
+  return product
+}
+
+function configurationOf (input: CreateOrder) {
+  const given = [input.csr, input.webServerType, input.contacts].filter((v) => v !== undefined).length
+  if (given === 0) {
+    if (input.approverEmail || input.dcvMethod) throw badRequest('CONFIGURATION_INCOMPLETE', 'approverEmail and dcvMethod come with a configuration (csr, webServerType, contacts)')
+    return undefined
+  }
+  if (given < 3 || !input.csr || input.webServerType === undefined || !input.contacts) {
+    throw badRequest('CONFIGURATION_INCOMPLETE', 'to configure with the order, send csr, webServerType and contacts together',
+      ['csr', 'webServerType', 'contacts'].filter((k) => (input as Record<string, unknown>)[k] === undefined).map((k) => ({ field: `body.${k}`, message: 'is required with a configuration' })))
+  }
+  return { csr: input.csr, webServerType: input.webServerType, approverEmail: input.approverEmail, dcvMethod: input.dcvMethod, contacts: input.contacts }
+}
+
+export async function placeOrder (deps: OrderDeps, input: CreateOrder, caller: string, scope: CallScope,
+  options: { idempotencyKeyId?: string, renewalOf?: OrderRow, configure?: (order: OrderRow, config: CheckedConfiguration) => Promise<OrderRow> } = {}): Promise<PlaceResult> {
+  const existing = await deps.orders.openOrderOf(input.serviceId)
+  if (existing) throw conflict('ORDER_EXISTS', `service ${input.serviceId} already has order ${existing.id} in status ${existing.status}`, { orderId: existing.id })
+
+  const module = options.renewalOf ? await deps.moduleRepo.findById(options.renewalOf.moduleId) as ModuleRow : await chooseModule(deps, input)
+  const product = await checkProduct(deps, module, input, scope)
+  checkWildcard(input.domain, product.wildcard)
+  const sans = checkSans(product.family, input.domain, input.sans)
+  const config = configurationOf(input)
+  let checked: CheckedConfiguration | undefined
+  if (config) checked = await checkConfiguration(config, { domain: input.domain, prodType: product.prodType, family: product.family, sans })
+  else if (input.dcvMethod) checkDcvMethod(product.prodType, product.family, input.dcvMethod)
+
+  await deps.purchases.assertAllowed()
+  const price = fromCents(toCents(product.resellerPrice) * BigInt(input.years))
+  await checkDailyLimits(deps, caller, price)
+
+  const account = accountOf(module)
+  const order = await deps.leases.withLease(account, async () => {
+    // Purchases on one account wait for any earlier purchase whose outcome is unknown.
+    const pending = await deps.orders.unresolvedAttempts(account)
+    if (pending.some((a) => a.command === 'PurchaseServices')) {
+      for (const a of pending) await scheduleReconcile(deps, a.id, undefined, 0)
+      throw serviceUnavailable('RECONCILIATION_PENDING', 'an earlier purchase on this eNom account has an unknown outcome and is being reconciled; nothing was bought — retry shortly', 30)
+    }
+    await deps.purchases.assertAllowed()
+    await checkFunds(deps, module, price, scope)
+    const snapshot = await snapshotOf(deps, module, scope)
+    const orderId = newId()
+    let placed: OrderRow | undefined
+    const outcome = await attemptCall(deps, {
+      order: { id: orderId } as OrderRow,
+      module,
+      command: 'PurchaseServices',
+      money: true,
+      scope,
+      caller,
+      snapshot: { maxCertId: snapshot, prodType: product.prodType, startedAt: new Date().toISOString() },
+      prepare: async (tx) => {
+        await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${'spend:' + caller}))`
+        await checkDailyLimits(deps, caller, price, tx)
+        placed = await tx.certificateOrder.create({
+          data: {
+            id: orderId,
+            moduleId: module.id,
+            caller,
+            serviceId: input.serviceId,
+            environment: module.environment,
+            productCode: product.productCode,
+            prodType: product.prodType,
+            family: product.family,
+            years: input.years,
+            domain: input.domain.toLowerCase(),
+            sans,
+            status: 'purchasing',
+            amount: price,
+            renewalOfId: options.renewalOf?.id ?? null
+          }
+        })
+        try {
+          await tx.serviceLock.create({ data: { serviceId: input.serviceId, orderId } })
+        } catch (err) {
+          if (isUniqueViolation(err)) throw conflict('ORDER_EXISTS', `service ${input.serviceId} already has an open order`)
+          throw err
+        }
+        if (options.idempotencyKeyId) await tx.idempotencyKey.update({ where: { id: options.idempotencyKeyId }, data: { orderId } })
+      },
+      call: (c, creds, ctx) => c.purchaseServices(creds, { service: product.productCode, numYears: input.years }, ctx)
+    })
+    const row = placed as unknown as OrderRow
+    if (outcome.kind === 'succeeded') {
+      let { certId, orderId: enomOrderId } = outcome.result
+      if (!certId && enomOrderId) certId = await certIdByOrderId(deps, module, enomOrderId, snapshot, scope)
+      if (!certId) {
+        // eNom said yes but named no certificate: find it by reconciliation, never buy again.
+        await deps.orders.finishAttempt(outcome.attempt.id, { state: 'unknown', errorCode: 'NO_CERT_ID', errorDetail: `PurchaseServices answered without a CertID (OrderID ${enomOrderId ?? 'none'})` })
+        await scheduleReconcile(deps, outcome.attempt.id, undefined, 0)
+        return deps.orders.update(row.id, { status: 'outcome_unknown', enomOrderId: enomOrderId ?? null, errorCode: 'NO_CERT_ID', errorDetail: 'eNom confirmed the purchase without a CertID; it is being looked up' })
+      }
+      const updated = await deps.orders.update(row.id, {
+        status: 'awaiting_configuration',
+        enomCertId: certId,
+        enomOrderId: enomOrderId ?? null,
+        enomStatusId: 1,
+        enomStatusText: 'Awaiting Configuration',
+        amount: outcome.result.orderAmount ?? price
+      })
+      await scheduleSync(deps, row.id, deps.settings.syncIntervalMs)
+      return updated
+    }
+    if (outcome.kind === 'unknown') {
+      await scheduleReconcile(deps, outcome.attempt.id)
+      return deps.orders.update(row.id, { status: 'outcome_unknown', errorCode: outcome.error.code, errorDetail: outcome.error.message.slice(0, 2000) })
+    }
+    const failed = await deps.orders.update(row.id, { status: 'failed', errorCode: outcome.error.code, errorDetail: outcome.error.message.slice(0, 2000) })
+    await taskForPurchaseFailure(deps, module, failed, outcome.error)
+    throw problemFor(outcome.error, failed.id)
+  })
+
+  if (order.status === 'outcome_unknown') return { order, created: false }
+  if (checked && options.configure) {
+    try {
+      return { order: await options.configure(order, checked), created: true }
+    } catch (err) {
+      // The certificate is bought; the configuration problem is recorded on the order.
+      if (!(err instanceof AppError)) throw err
+      return { order: await getOrder(deps, order.id), created: true }
+    }
+  }
+  return { order, created: true }
+}
+
+async function checkDailyLimits (deps: OrderDeps, caller: string, price: string, tx?: Parameters<typeof deps.orders.spentToday>[1]): Promise<void> {
+  const spent = await deps.orders.spentToday(caller, tx)
+  const { dailyCountLimit, dailyAmountLimit } = deps.settings
+  if (spent.count + 1 > dailyCountLimit) {
+    throw conflict('SPEND_LIMIT_REACHED', `caller ${caller} placed ${spent.count} order(s) today; the daily limit is ${dailyCountLimit} (SPEND_LIMIT_DAILY_COUNT)`)
+  }
+  if (compareMoney(fromCents(toCents(spent.amount) + toCents(price)), dailyAmountLimit) > 0) {
+    throw conflict('SPEND_LIMIT_REACHED', `this order (${price} USD) would take caller ${caller} past the daily amount limit of ${dailyAmountLimit} USD (spent today: ${spent.amount}; SPEND_LIMIT_DAILY_AMOUNT)`)
+  }
+}
+
+/** The live available balance must cover the price; else 409 and a task for the department. */
+async function checkFunds (deps: OrderDeps, module: ModuleRow, price: string, scope: CallScope): Promise<void> {
+  const balance = await deps.balances.get(module, scope, { refresh: true })
+  if (balance.stale) {
+    throw new AppError(502, 'BALANCE_UNAVAILABLE', 'eNom balance unavailable', `the live balance could not be read (${balance.error?.detail ?? 'eNom failed'}); nothing was bought`, { cause: balance.error?.cause ?? 'unknown' }, { 'retry-after': '30' })
+  }
+  if (compareMoney(balance.availableBalance, price) < 0) {
+    await deps.tasks.open({
+      department: module.department,
+      moduleId: module.id,
+      kind: 'insufficient_funds',
+      title: `eNom account of module ${module.name} cannot pay for orders`,
+      message: `An order of ${price} USD was refused: the available balance is ${balance.availableBalance} USD.`,
+      action: 'Add funds to the eNom reseller account; the billing system can then retry the order.',
+      dedupeKey: `insufficient-funds:${module.id}:${new Date().toISOString().slice(0, 10)}`
+    })
+    throw conflict('INSUFFICIENT_FUNDS', `the eNom account's available balance (${balance.availableBalance} USD) is below the price (${price} USD); nothing was bought`, { moduleId: module.id })
+  }
+}
+
+/** The newest CertID on the account before the purchase: what reconciliation compares with. */
+async function snapshotOf (deps: OrderDeps, module: ModuleRow, scope: CallScope): Promise<number> {
+  const target = await targetFor(deps, module)
+  const list = await deps.gateway.call(target, 'CertGetCerts', scope, (c, creds, ctx) => c.certGetCerts(creds, { sortBy: 'CertID', sortDirection: 'Desc', pageSize: 5 }, ctx))
+    .catch((err) => { throw isEnomError(err) ? problemFor(err, '') : err })
+  return list.certs.reduce((max, c) => Math.max(max, Number(c.certId)), 0)
+}
+
+/** PurchaseServices named an OrderID but no CertID: the certificate of that order above the snapshot. */
+async function certIdByOrderId (deps: OrderDeps, module: ModuleRow, enomOrderId: string, snapshot: number, scope: CallScope): Promise<string | undefined> {
+  try {
+    const target = await targetFor(deps, module)
+    const list = await deps.gateway.call(target, 'CertGetCerts', scope, (c, creds, ctx) => c.certGetCerts(creds, { sortBy: 'CertID', sortDirection: 'Desc', pageSize: 25 }, ctx))
+    return list.certs.find((c) => c.orderId === enomOrderId && Number(c.certId) > snapshot)?.certId
+  } catch {
+    return undefined
+  }
+}
+
+async function taskForPurchaseFailure (deps: OrderDeps, module: ModuleRow, order: OrderRow, err: EnomError): Promise<void> {
+  const actions: Partial<Record<EnomError['reason'], string>> = {
+    insufficient_funds: 'Add funds to the eNom reseller account, then let the billing system order again.',
+    auth: "Check the module's username and password/API token (live and test differ), then run its connection check.",
+    ip_not_allowed: `Allow ${err.ip ?? "this service's IP address"} in the eNom account's API settings.`,
+    dns: 'Check that the eNom API host resolves from this service; nothing was sent, the billing system may order again.',
+    connect: 'Check that the eNom API is reachable from this service; nothing was sent, the billing system may order again.',
+    tls: 'Check the TLS path to eNom (proxy, certificates); nothing was sent.'
+  }
+  const action = actions[err.reason]
+  if (!action) return
+  await deps.tasks.open({
+    department: module.department,
+    moduleId: module.id,
+    orderId: order.id,
+    kind: 'purchase_failed',
+    title: `Purchase for service ${order.serviceId} failed at eNom`,
+    message: `PurchaseServices for ${order.productCode} (${order.years} year(s)) failed: nothing was bought.`,
+    lastError: err.message,
+    action
+  })
+}

@@ -1,0 +1,109 @@
+// Following an order at eNom: CertGetCertDetail mapped onto the order. The status is keyed on
+// CertStatusID; an id the service does not know keeps the last status and is flagged. On issue,
+// the certificate, its chain, serial and expiry are read from the certificate itself (eNom's own
+// dates carry no time zone). Encryption Everywhere's private key is stored encrypted.
+import type { OrderRow } from '../../db/order-repository.js'
+import type { CertDetail } from '../../enom/client.js'
+import { isEnomError } from '../../enom/errors.js'
+import { x509 } from '../../lib/x509.js'
+import type { CallScope } from '../enom-gateway.js'
+import { getOrder, moduleOf, problemFor, targetFor, type OrderDeps } from './context.js'
+import { isFinal, statusFromEnom, type OrderStatus } from './status.js'
+
+const PEM_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g
+
+export const privateKeyAad = (orderId: string) => `certificate_order:${orderId}:private_key`
+
+function pemBlocks (...texts: Array<string | undefined>): string[] {
+  const seen = new Set<string>()
+  const out: string[] = []
+  for (const text of texts) {
+    for (const block of text?.match(PEM_BLOCK) ?? []) {
+      const normal = block.replace(/\r/g, '').trim()
+      if (!seen.has(normal)) {
+        seen.add(normal)
+        out.push(normal)
+      }
+    }
+  }
+  return out
+}
+
+export interface CertificateFacts {
+  certificate: string
+  chain: string | null
+  serialNumber: string
+  issuedAt: Date
+  expiresAt: Date
+}
+
+/** The certificate and chain from eNom's answer, with serial and validity read from the certificate. */
+export function certificateFacts (detail: Pick<CertDetail, 'certificate' | 'caCerts' | 'intermediates'>): CertificateFacts | undefined {
+  const leaf = pemBlocks(detail.certificate)[0]
+  if (!leaf) return undefined
+  const cert = new x509.X509Certificate(leaf)
+  const chain = pemBlocks(detail.caCerts, ...(detail.intermediates ?? [])).filter((b) => b !== leaf)
+  return {
+    certificate: leaf,
+    chain: chain.length > 0 ? chain.join('\n') : null,
+    serialNumber: cert.serialNumber,
+    issuedAt: cert.notBefore,
+    expiresAt: cert.notAfter
+  }
+}
+
+/** Statuses of the service's own that eNom's status does not override. */
+const LOCAL: readonly OrderStatus[] = ['closed', 'failed', 'purchasing', 'outcome_unknown']
+
+export interface SyncResult {
+  order: OrderRow
+  changed: boolean
+  detail: CertDetail
+}
+
+export async function readDetail (deps: OrderDeps, order: OrderRow, scope: CallScope): Promise<CertDetail> {
+  const module = await moduleOf(deps, order)
+  try {
+    return await deps.gateway.call(await targetFor(deps, module, order.id), 'CertGetCertDetail', scope,
+      (c, creds, ctx) => c.certGetCertDetail(creds, { certId: order.enomCertId as string }, ctx))
+  } catch (err) {
+    throw isEnomError(err) ? problemFor(err, order.id) : err
+  }
+}
+
+/** Applies eNom's view of the certificate to the order. `force` lets it replace a local status (reconciliation). */
+export async function applyDetail (deps: OrderDeps, order: OrderRow, detail: CertDetail, options: { force?: boolean } = {}): Promise<{ order: OrderRow, changed: boolean }> {
+  const changes: Record<string, unknown> = {}
+  const mapped = statusFromEnom(detail.statusId)
+  if (detail.statusId !== undefined && detail.statusId !== order.enomStatusId) changes.enomStatusId = detail.statusId
+  if (detail.statusText !== undefined && detail.statusText !== order.enomStatusText) changes.enomStatusText = detail.statusText.slice(0, 100)
+  const unknownId = detail.statusId !== undefined && mapped === undefined
+  if (unknownId !== order.enomStatusUnknown) changes.enomStatusUnknown = unknownId
+  const mayChange = options.force || !LOCAL.includes(order.status)
+  // A reissue in progress: eNom still reports the old certificate as issued.
+  const reissuing = order.status === 'processing' && order.certificate !== null && mapped === 'issued' && (detail.reissueStatus ?? '') !== '' && !/complete|issued/i.test(detail.reissueStatus ?? '')
+  if (mapped && mayChange && mapped !== order.status && !reissuing) changes.status = mapped
+  if (detail.approverEmail && detail.approverEmail.toLowerCase() !== order.approverEmail) changes.approverEmail = detail.approverEmail.toLowerCase()
+  const dcv = { fileName: detail.fileAuthName, fileContents: detail.fileAuthContents, dnsEntry: detail.dnsAuthEntry, dnsAddress: detail.dnsAuthAddress }
+  if (Object.values(dcv).some(Boolean) && JSON.stringify(dcv) !== JSON.stringify(order.dcv)) changes.dcv = JSON.parse(JSON.stringify(dcv))
+
+  const facts = (mapped === 'issued' || order.status === 'issued') ? certificateFacts(detail) : undefined
+  if (facts && facts.serialNumber !== order.serialNumber) {
+    Object.assign(changes, facts)
+    if (mayChange && !reissuing) changes.status = 'issued'
+  }
+  if (detail.privateKey && !order.privateKeyEnc) changes.privateKeyEnc = deps.secrets.encrypt(detail.privateKey, privateKeyAad(order.id))
+  if (Object.keys(changes).length === 0) return { order, changed: false }
+  if (changes.status && !isFinal(changes.status as OrderStatus)) {
+    changes.errorCode = null
+    changes.errorDetail = null
+  }
+  return { order: await deps.orders.update(order.id, changes), changed: 'status' in changes || 'serialNumber' in changes }
+}
+
+export async function syncOrder (deps: OrderDeps, orderId: string, scope: CallScope): Promise<SyncResult> {
+  const order = await getOrder(deps, orderId)
+  const detail = await readDetail(deps, order, scope)
+  const { order: updated, changed } = await applyDetail(deps, order, detail)
+  return { order: updated, changed, detail }
+}

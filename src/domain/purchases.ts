@@ -1,0 +1,51 @@
+// The purchase kill switch: an admin can pause every money-spending eNom call at once; routes and
+// jobs ask before spending. The state lives in the database so that every instance honours it.
+import type { Prisma as PrismaClient } from '../db/database.js'
+import { AppError } from './errors.js'
+
+const KEY = 'purchases_paused'
+
+export interface PauseState {
+  paused: boolean
+  reason: string | null
+  by: string | null
+  since: string | null
+}
+
+export function createPurchaseSwitch (prisma: PrismaClient) {
+  async function state (): Promise<PauseState> {
+    const row = await prisma.setting.findUnique({ where: { key: KEY } })
+    const value = (row?.value ?? {}) as { paused?: boolean, reason?: string | null }
+    return {
+      paused: value.paused === true,
+      reason: value.reason ?? null,
+      by: row?.updatedBy ?? null,
+      since: row ? row.updatedAt.toISOString() : null
+    }
+  }
+
+  async function set (paused: boolean, by: string, reason: string | null): Promise<PauseState> {
+    await prisma.setting.upsert({
+      where: { key: KEY },
+      create: { key: KEY, value: { paused, reason }, updatedBy: by, updatedAt: new Date() },
+      update: { value: { paused, reason }, updatedBy: by, updatedAt: new Date() }
+    })
+    return state()
+  }
+
+  return {
+    state,
+    pause: (by: string, reason: string | null) => set(true, by, reason),
+    resume: (by: string) => set(false, by, null),
+    /** Throws 503 PURCHASES_PAUSED while paused. */
+    async assertAllowed (): Promise<void> {
+      const s = await state()
+      if (s.paused) {
+        throw new AppError(503, 'PURCHASES_PAUSED', 'Purchases are paused',
+          `an administrator paused purchases${s.by ? ` (${s.by})` : ''}${s.reason ? `: ${s.reason}` : ''}; nothing was bought`, {}, { 'retry-after': '60' })
+      }
+    }
+  }
+}
+
+export type PurchaseSwitch = ReturnType<typeof createPurchaseSwitch>

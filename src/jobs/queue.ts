@@ -1,0 +1,149 @@
+// Durable jobs on PostgreSQL. A job is claimed with FOR UPDATE SKIP LOCKED and held by a lease:
+// an instance that dies holding one is replaced when the lease expires. A claim commits at once,
+// so no database connection is held while a job talks to eNom. Each job has a unique key
+// (sync:<order>, balance-check:<slot>, ...), which makes enqueueing idempotent across instances.
+import type { Prisma } from '../generated/prisma/client.js'
+import type { Prisma as PrismaClient } from '../db/database.js'
+import type { Tx } from '../db/order-repository.js'
+import { newId } from '../domain/ids.js'
+
+export interface JobRow {
+  id: string
+  kind: string
+  key: string
+  payload: Record<string, unknown>
+  attempts: number
+  maxAttempts: number
+  runAt: Date
+  createdAt: Date
+}
+
+export interface NewJob {
+  kind: string
+  key: string
+  payload?: Record<string, unknown>
+  runAt?: Date
+  maxAttempts?: number
+}
+
+interface RawJob {
+  id: string
+  kind: string
+  key: string
+  payload: Record<string, unknown>
+  attempts: number
+  max_attempts: number
+  run_at: Date
+  created_at: Date
+}
+
+const toJob = (r: RawJob): JobRow => ({
+  id: r.id, kind: r.kind, key: r.key, payload: r.payload ?? {}, attempts: r.attempts, maxAttempts: r.max_attempts, runAt: r.run_at, createdAt: r.created_at
+})
+
+export function createJobQueue (prisma: PrismaClient) {
+  return {
+    /**
+     * Enqueues a job, or — when its key exists — makes sure it runs no later than `runAt`
+     * (a finished job with that key is started again). Usable inside a transaction.
+     */
+    async enqueue (job: NewJob, tx: Tx = prisma): Promise<void> {
+      const runAt = job.runAt ?? new Date()
+      await tx.$executeRaw`
+        INSERT INTO job (id, kind, key, payload, status, run_at, attempts, max_attempts, created_at, updated_at)
+        VALUES (${newId()}::uuid, ${job.kind}, ${job.key}, ${JSON.stringify(job.payload ?? {})}::jsonb, 'pending', ${runAt}, 0, ${job.maxAttempts ?? 10}, now(), now())
+        ON CONFLICT (key) DO UPDATE SET
+          run_at = CASE WHEN job.status IN ('done', 'failed') THEN EXCLUDED.run_at ELSE LEAST(job.run_at, EXCLUDED.run_at) END,
+          payload = EXCLUDED.payload,
+          attempts = CASE WHEN job.status IN ('done', 'failed') THEN 0 ELSE job.attempts END,
+          max_attempts = EXCLUDED.max_attempts,
+          status = CASE WHEN job.status = 'running' THEN job.status ELSE 'pending'::"JobStatus" END,
+          updated_at = now()`
+    },
+
+    /** Inserts a job only if its key was never used (slot jobs: one per slot, ever). */
+    async enqueueOnce (job: NewJob): Promise<boolean> {
+      const inserted = await prisma.$executeRaw`
+        INSERT INTO job (id, kind, key, payload, status, run_at, attempts, max_attempts, created_at, updated_at)
+        VALUES (${newId()}::uuid, ${job.kind}, ${job.key}, ${JSON.stringify(job.payload ?? {})}::jsonb, 'pending', ${job.runAt ?? new Date()}, 0, ${job.maxAttempts ?? 10}, now(), now())
+        ON CONFLICT (key) DO NOTHING`
+      return inserted > 0
+    },
+
+    /** Claims up to `limit` due jobs (and jobs whose holder's lease expired) for `worker`. */
+    async claim (worker: string, limit: number, leaseMs: number): Promise<JobRow[]> {
+      const rows = await prisma.$queryRaw<RawJob[]>`
+        UPDATE job SET status = 'running', locked_by = ${worker}, locked_until = now() + make_interval(secs => ${leaseMs / 1000}),
+               attempts = attempts + 1, updated_at = now()
+        WHERE id IN (
+          SELECT id FROM job
+          WHERE (status = 'pending' AND run_at <= now()) OR (status = 'running' AND locked_until < now())
+          ORDER BY run_at
+          LIMIT ${limit}
+          FOR UPDATE SKIP LOCKED)
+        RETURNING id, kind, key, payload, attempts, max_attempts, run_at, created_at`
+      return rows.map(toJob)
+    },
+
+    /** Extends the lease of a running job; false when the job is no longer this worker's. */
+    async heartbeat (id: string, worker: string, leaseMs: number): Promise<boolean> {
+      const n = await prisma.$executeRaw`
+        UPDATE job SET locked_until = now() + make_interval(secs => ${leaseMs / 1000}), updated_at = now()
+        WHERE id = ${id}::uuid AND locked_by = ${worker} AND status = 'running'`
+      return n > 0
+    },
+
+    async complete (id: string, worker: string): Promise<void> {
+      await prisma.$executeRaw`
+        UPDATE job SET status = 'done', locked_by = NULL, locked_until = NULL, last_error = NULL, updated_at = now()
+        WHERE id = ${id}::uuid AND locked_by = ${worker}`
+    },
+
+    /** Runs the job again at `runAt` (recurring work such as an order's sync). */
+    async reschedule (id: string, worker: string, runAt: Date, options: { resetAttempts?: boolean, payload?: Record<string, unknown> } = {}): Promise<void> {
+      await prisma.$executeRaw`
+        UPDATE job SET status = 'pending', run_at = ${runAt}, locked_by = NULL, locked_until = NULL,
+               attempts = CASE WHEN ${options.resetAttempts ?? false} THEN 0 ELSE attempts END,
+               payload = COALESCE(${options.payload ? JSON.stringify(options.payload) : null}::jsonb, payload),
+               last_error = NULL, updated_at = now()
+        WHERE id = ${id}::uuid AND locked_by = ${worker}`
+    },
+
+    /** Records a failure: retried at `retryAt`, or marked failed when attempts are spent. */
+    async fail (id: string, worker: string, error: string, retryAt: Date | null): Promise<void> {
+      await prisma.$executeRaw`
+        UPDATE job SET status = CASE WHEN ${retryAt === null} OR attempts >= max_attempts THEN 'failed'::"JobStatus" ELSE 'pending'::"JobStatus" END,
+               run_at = COALESCE(${retryAt}, run_at), locked_by = NULL, locked_until = NULL,
+               last_error = ${error.slice(0, 2000)}, updated_at = now()
+        WHERE id = ${id}::uuid AND locked_by = ${worker}`
+    },
+
+    /** Graceful shutdown: gives the worker's running jobs back, to run again at once elsewhere. */
+    async release (worker: string, ids?: string[]): Promise<number> {
+      if (ids && ids.length === 0) return 0
+      const filter = ids ? { id: { in: ids } } : {}
+      const result = await prisma.job.updateMany({
+        where: { lockedBy: worker, status: 'running', ...filter } as Prisma.JobWhereInput,
+        data: { status: 'pending', lockedBy: null, lockedUntil: null, runAt: new Date(), attempts: { decrement: 1 } }
+      })
+      return result.count
+    },
+
+    async depth (): Promise<Array<{ kind: string, status: string, count: number, oldestRunAt: Date | null }>> {
+      const rows = await prisma.$queryRaw<Array<{ kind: string, status: string, count: bigint, oldest: Date | null }>>`
+        SELECT kind, status::text AS status, count(*) AS count, min(run_at) AS oldest FROM job
+        WHERE status IN ('pending', 'running') GROUP BY kind, status`
+      return rows.map((r) => ({ kind: r.kind, status: r.status, count: Number(r.count), oldestRunAt: r.oldest }))
+    },
+
+    findByKey: (key: string) => prisma.job.findUnique({ where: { key } }),
+
+    /** Deletes finished jobs older than `before` (their keys free again). */
+    async purgeFinished (before: Date, kinds?: string[]): Promise<number> {
+      const result = await prisma.job.deleteMany({ where: { status: { in: ['done', 'failed'] }, updatedAt: { lt: before }, ...(kinds ? { kind: { in: kinds } } : {}) } })
+      return result.count
+    }
+  }
+}
+
+export type JobQueue = ReturnType<typeof createJobQueue>

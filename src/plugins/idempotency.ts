@@ -1,0 +1,127 @@
+// Idempotency-Key on every POST under /orders (draft-ietf-httpapi-idempotency-key-header):
+// required (400), an RFC 8941 string or token of at most 255 characters, scoped to the caller's
+// name. Same key and body: the stored response is replayed. Same key, other body: 422. Same key
+// while the first request runs: 409. Only completed outcomes are stored: validation failures and
+// 503s (database down, shed load, reconciliation pending) release the key so a retry can succeed.
+// Authentication and rate limiting answer before this hook, and schema validation before it too.
+//
+// A key whose request died with its process (held too long) is taken over: if that request had
+// created an order, the answer is that order as it is now; else the request runs again, which is
+// safe because nothing was sent to eNom before the order row existed.
+import { createHash } from 'node:crypto'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import type { IdempotencyRepository, IdempotencyRow } from '../db/idempotency-repository.js'
+import { AppError, badRequest, conflict, unprocessable } from '../domain/errors.js'
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The route needs an Idempotency-Key (POST under /orders). */
+    idempotent?: boolean
+  }
+  interface FastifyRequest {
+    idempotency?: IdempotencyRow
+  }
+}
+
+export interface IdempotencyOptions {
+  repo: IdempotencyRepository
+  /** After this long a held key counts as abandoned (longer than any request can take). */
+  staleMs: number
+  /** The current state of an order, for answering a retry after the original request died. */
+  orderSnapshot: (orderId: string) => Promise<unknown>
+}
+
+const SF_STRING = /^"((?:[\x20\x21\x23-\x5b\x5d-\x7e]|\\["\\])*)"$/
+const SF_TOKEN = /^[A-Za-z*][A-Za-z0-9:/!#$%&'*+\-.^_`|~]*$/
+
+/** The key's value from the header: a structured-field string (quoted) or, leniently, a token. */
+export function parseIdempotencyKey (header: string | string[] | undefined): string {
+  if (header === undefined) throw badRequest('IDEMPOTENCY_KEY_REQUIRED', 'send an Idempotency-Key header, e.g. Idempotency-Key: "8e03978e-40d5-43e8-bc93-6894a57f9324"')
+  if (Array.isArray(header)) throw badRequest('IDEMPOTENCY_KEY_INVALID', 'send one Idempotency-Key header')
+  const text = header.trim()
+  const quoted = SF_STRING.exec(text)
+  const value = quoted ? (quoted[1] as string).replace(/\\(["\\])/g, '$1') : SF_TOKEN.test(text) ? text : undefined
+  if (value === undefined) throw badRequest('IDEMPOTENCY_KEY_INVALID', 'Idempotency-Key must be a structured-field string ("...") of printable ASCII')
+  if (value.length === 0 || value.length > 255) throw badRequest('IDEMPOTENCY_KEY_INVALID', 'Idempotency-Key must hold 1 to 255 characters')
+  return value
+}
+
+function canonical (value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`
+  if (value && typeof value === 'object') {
+    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`).join(',')}}`
+  }
+  return JSON.stringify(value ?? null)
+}
+
+export function fingerprintOf (method: string, path: string, body: unknown): string {
+  return createHash('sha256').update(`${method} ${path}\n${canonical(body)}`).digest('hex')
+}
+
+/** Outcomes that are not stored: the key is released and a retry runs the request again. */
+function releases (status: number): boolean {
+  return status === 400 || status === 401 || status === 403 || status === 413 || status === 415 || status === 429 || status === 503
+}
+
+function replay (reply: FastifyReply, row: IdempotencyRow) {
+  return reply
+    .code(row.responseStatus as number)
+    .header('idempotent-replayed', 'true')
+    .type(row.responseStatus as number >= 400 ? 'application/problem+json' : 'application/json')
+    .send(row.responseBody)
+}
+
+async function idempotencyPlugin (app: FastifyInstance, options: IdempotencyOptions) {
+  app.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
+    if (!request.routeOptions.config.idempotent) return
+    const key = parseIdempotencyKey(request.headers['idempotency-key'])
+    const caller = request.caller?.name ?? 'anonymous'
+    const path = request.url.split('?')[0] as string
+    const fingerprint = fingerprintOf(request.method, path, request.body)
+    const claimed = await options.repo.claim(caller, key, request.method, path, fingerprint)
+    if (claimed) {
+      request.idempotency = claimed
+      return
+    }
+    const existing = await options.repo.find(caller, key)
+    if (!existing) throw new AppError(503, 'IDEMPOTENCY_RETRY', 'Service unavailable', 'the Idempotency-Key was just released; retry', {}, { 'retry-after': '1' })
+    if (existing.fingerprint !== fingerprint) {
+      throw unprocessable('IDEMPOTENCY_KEY_REUSED', 'Idempotency-Key reused', 'this Idempotency-Key was used with another request (method, path or body); use a new key for a new request')
+    }
+    if (existing.completedAt) return replay(reply, existing)
+    const heldSince = existing.lockedAt ?? existing.createdAt
+    if (Date.now() - heldSince.getTime() < options.staleMs || !await options.repo.takeOver(existing.id, heldSince)) {
+      throw conflict('IDEMPOTENCY_KEY_IN_USE', 'a request with this Idempotency-Key is still being processed; retry after it finished', { retryAfterSeconds: 5 })
+    }
+    request.idempotency = existing
+    if (existing.orderId) {
+      const body = await options.orderSnapshot(existing.orderId)
+      await options.repo.complete(existing.id, 200, body)
+      return reply.code(200).header('idempotent-replayed', 'true').send(body)
+    }
+  })
+
+  app.addHook('onSend', async (request, reply, payload) => {
+    const held = request.idempotency
+    if (!held || reply.getHeader('idempotent-replayed')) return payload
+    request.idempotency = undefined
+    try {
+      if (releases(reply.statusCode)) {
+        await options.repo.release(held.id)
+      } else {
+        const text = typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : null
+        let body: unknown = null
+        try {
+          body = text === null ? null : JSON.parse(text)
+        } catch { /* not JSON: stored as null */ }
+        await options.repo.complete(held.id, reply.statusCode, body)
+      }
+    } catch (err) {
+      request.log.error({ err }, 'could not record the idempotent outcome')
+    }
+    return payload
+  })
+}
+
+export default fp(idempotencyPlugin, { name: 'idempotency' })

@@ -1,0 +1,163 @@
+// The service's parts, wired once: repositories, the eNom gateway, the domain services, and the
+// job runner with its scheduler. buildApp puts HTTP in front of them; server.ts starts the jobs.
+import { hostname } from 'node:os'
+import type { Logger } from 'pino'
+import type { Config } from './config.js'
+import type { Database } from './db/database.js'
+import { createEnomCallRepository } from './db/enom-call-repository.js'
+import { createIdempotencyRepository } from './db/idempotency-repository.js'
+import { createModuleRepository, type ModuleRow } from './db/module-repository.js'
+import { createOrderRepository } from './db/order-repository.js'
+import { createTaskRepository } from './db/task-repository.js'
+import { EnomClient, type EnomClientOptions } from './enom/client.js'
+import { createBalanceService } from './domain/balance.js'
+import { createConnectionChecker } from './domain/connection-check.js'
+import { createEnomGateway } from './domain/enom-gateway.js'
+import { newId } from './domain/ids.js'
+import { createLowBalanceWatch } from './domain/low-balance.js'
+import { createModuleService, moduleTarget } from './domain/modules.js'
+import { createAccountLeases } from './domain/orders/accounts.js'
+import { createOrderService } from './domain/orders/service.js'
+import { createProductService } from './domain/products.js'
+import { createPurchaseSwitch } from './domain/purchases.js'
+import type { SecretBox } from './domain/secrets.js'
+import { createTaskService } from './domain/tasks.js'
+import { createHandlers, exhaustedJobTask } from './jobs/handlers.js'
+import { createJobQueue } from './jobs/queue.js'
+import { JobRunner } from './jobs/runner.js'
+import { Scheduler } from './jobs/scheduler.js'
+
+export function enomClientFor (config: Config, logger: Logger, extra: Partial<EnomClientOptions> = {}): EnomClient {
+  return new EnomClient({
+    allowedOrigins: config.enomAllowedOrigins.map((o) => ({ origin: o.origin, allowPrivate: o.allowPrivate })),
+    timeoutMs: config.enomTimeoutMs,
+    purchaseTimeoutMs: config.enomPurchaseTimeoutMs,
+    log: logger,
+    ...extra
+  })
+}
+
+export interface ServiceDeps {
+  config: Config
+  db: Database
+  secrets: SecretBox
+  logger: Logger
+  enomClient: EnomClient
+  /** Names this instance in job and lease rows. */
+  instanceId?: string
+}
+
+export function createServices (deps: ServiceDeps) {
+  const { config, db, logger } = deps
+  const prisma = db.prisma
+  const instanceId = deps.instanceId ?? `${hostname()}:${process.pid}:${newId().slice(-6)}`
+  const moduleRepo = createModuleRepository(prisma)
+  const orderRepo = createOrderRepository(prisma)
+  const idempotency = createIdempotencyRepository(prisma)
+  const queue = createJobQueue(prisma)
+  const gateway = createEnomGateway({ client: deps.enomClient, calls: createEnomCallRepository(prisma), log: logger })
+  const tasks = createTaskService({ repo: createTaskRepository(prisma) })
+  const checker = createConnectionChecker({ gateway, allowedOrigins: config.enomAllowedOrigins })
+  const target = (row: ModuleRow) => moduleTarget(row, deps.secrets)
+  const balances = createBalanceService({
+    gateway,
+    ttlSeconds: config.balanceTtlSeconds,
+    target,
+    persist: createLowBalanceWatch({ prisma, moduleRepo, tasks })
+  })
+  const products = createProductService({ gateway, ttlSeconds: config.productsTtlSeconds, target })
+  const modules = createModuleService({
+    repo: moduleRepo,
+    secrets: deps.secrets,
+    allowedOrigins: config.enomAllowedOrigins,
+    signupUrl: config.enomSignupUrl,
+    openOrderIds: (id) => orderRepo.openOrderIdsOfModule(id),
+    hasOrders: (id) => orderRepo.moduleHasOrders(id),
+    checker,
+    onCredentialsChanged: (id) => { balances.forget(id); products.forget(id) }
+  })
+  const purchases = createPurchaseSwitch(prisma)
+  // A purchase call ends within its timeout; the lease outlives it so a live holder never loses it.
+  const purchaseLeaseMs = config.enomPurchaseTimeoutMs + 60_000
+  const leases = createAccountLeases(prisma, { holder: instanceId, leaseMs: purchaseLeaseMs, waitMs: config.accountLeaseWaitMs })
+  // The order service pokes the runner, which runs the order service's jobs: created in that order.
+  const runnerRef: { current?: JobRunner } = {}
+  const orders = createOrderService({
+    prisma,
+    orders: orderRepo,
+    moduleRepo,
+    secrets: deps.secrets,
+    gateway,
+    products,
+    balances,
+    tasks,
+    jobs: queue,
+    leases,
+    purchases,
+    settings: {
+      dailyCountLimit: config.spendLimitDailyCount,
+      dailyAmountLimit: config.spendLimitDailyAmount,
+      reconcileDelayMs: config.reconcileDelaySeconds * 1000,
+      syncIntervalMs: config.syncIntervalSeconds * 1000
+    },
+    log: logger,
+    wakeJobs: () => runnerRef.current?.wake()
+  })
+  const handlers = createHandlers({
+    orders,
+    orderRepo,
+    moduleRepo,
+    balances,
+    gateway,
+    secrets: deps.secrets,
+    tasks,
+    queue,
+    idempotency,
+    log: logger,
+    syncIntervalMs: config.syncIntervalSeconds * 1000,
+    reconcileDelayMs: config.reconcileDelaySeconds * 1000,
+    stalledAfterMs: purchaseLeaseMs,
+    idempotencyTtlHours: config.idempotencyTtlHours
+  })
+  const runner = new JobRunner({
+    queue,
+    handlers,
+    worker: instanceId,
+    concurrency: config.jobConcurrency,
+    pollMs: config.jobPollMs,
+    leaseMs: config.jobLeaseSeconds * 1000,
+    log: logger.child({ component: 'jobs' }),
+    onExhausted: exhaustedJobTask({ tasks, orderRepo, moduleRepo })
+  })
+  runnerRef.current = runner
+  const scheduler = new Scheduler({ queue, log: logger, balanceCheckTimes: config.balanceCheckTimes, certsSweepTime: config.certsSweepTime })
+  const jobRunner = runner
+
+  return {
+    instanceId,
+    gateway,
+    checker,
+    modules,
+    balances,
+    products,
+    tasks,
+    purchases,
+    orders,
+    orderRepo,
+    idempotency,
+    queue,
+    runner: jobRunner,
+    scheduler,
+    /** Starts the job runner and the scheduler (server.ts; tests that exercise jobs). */
+    startJobs () {
+      jobRunner.start()
+      scheduler.start()
+    },
+    async stopJobs (graceMs: number) {
+      scheduler.stop()
+      await jobRunner.stop(graceMs)
+    }
+  }
+}
+
+export type Services = ReturnType<typeof createServices>
