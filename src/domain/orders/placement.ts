@@ -173,6 +173,12 @@ export async function placeOrder (deps: OrderDeps, input: CreateOrder, caller: s
       return updated
     }
     if (outcome.kind === 'unknown') {
+      // Narrow the window at once: a certificate bought on the account after this moment (outside
+      // the service, say) cannot be this purchase's.
+      const after = await snapshotOf(deps, module, scope).catch(() => undefined)
+      if (after !== undefined) {
+        await deps.orders.finishAttempt(outcome.attempt.id, { snapshot: { ...(outcome.attempt.snapshot as object), maxCertIdAfter: after }, finishedAt: outcome.attempt.finishedAt })
+      }
       await scheduleReconcile(deps, outcome.attempt.id)
       return deps.orders.update(row.id, { status: 'outcome_unknown', errorCode: outcome.error.code, errorDetail: outcome.error.message.slice(0, 2000) })
     }

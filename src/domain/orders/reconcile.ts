@@ -12,7 +12,14 @@ import { applyDetail, readDetail } from './sync.js'
 
 export type ReconcileOutcome = 'found' | 'absent' | 'ambiguous' | 'wait' | 'nothing_to_do'
 
-interface PurchaseSnapshot { maxCertId: number, prodType: number, startedAt: string }
+interface PurchaseSnapshot {
+  /** The newest CertID before the call. */
+  maxCertId: number
+  /** The newest CertID right after the call failed, when it could be read: the window's end. */
+  maxCertIdAfter?: number
+  prodType: number
+  startedAt: string
+}
 
 const MAX_PAGES = 20
 /** How many times "not found" must be seen before a purchase counts as proven absent. */
@@ -35,6 +42,7 @@ async function newCertificates (deps: OrderDeps, order: OrderRow, snapshot: Purc
   const since = new Date(new Date(snapshot.startedAt).getTime() - 36 * 3600_000)
   return found.filter((c) => {
     if (known.has(c.certId)) return false
+    if (snapshot.maxCertIdAfter !== undefined && Number(c.certId) > snapshot.maxCertIdAfter) return false
     if (c.prodType !== undefined && c.prodType !== snapshot.prodType) return false
     if (c.statusId !== undefined && c.statusId !== 1) return false
     if (order.enomOrderId && c.orderId && c.orderId !== order.enomOrderId) return false

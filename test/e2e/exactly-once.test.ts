@@ -1,0 +1,211 @@
+// Never charged twice, never an order lost: idempotency keys, unknown outcomes and their
+// reconciliation, spend guards. The simulator's ledger is the count of purchases.
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { auth, createTestDatabase, startTestApp, type TestApp, type TestDatabase } from '../support/app.js'
+import { startSimulatorForTest, type SimulatorForTest } from '../support/enom.js'
+
+let database: TestDatabase
+let s: SimulatorForTest
+let t: TestApp
+
+const RAPID = 'certificate-rapidssl-rapidssl'
+
+beforeAll(async () => {
+  s = await startSimulatorForTest()
+  database = await createTestDatabase()
+  t = await startTestApp(database, {
+    ENOM_ALLOWED_ORIGINS: s.allowedOrigins,
+    ENOM_PURCHASE_TIMEOUT_MS: '1500',
+    JOB_POLL_MS: '50',
+    RECONCILE_DELAY_SECONDS: '0',
+    SPEND_LIMIT_DAILY_COUNT: '1000'
+  })
+  t.app.services.startJobs()
+})
+afterAll(async () => {
+  await t.close()
+  await database.drop()
+  await s.sim.close()
+})
+beforeEach(async () => {
+  s.sim.state.reset()
+  await t.db.pool.query('TRUNCATE processing_module, certificate_order, order_attempt, service_lock, idempotency_key, task, job, setting, account_lease CASCADE')
+  const m = await t.app.inject({
+    method: 'POST',
+    url: '/modules',
+    headers: auth('admin'),
+    payload: { name: 'sim', dataCenter: 'dc', department: 'ssl', sort: 1, apiUrl: s.liveUrl, username: 'resellid', password: 'resellpw', checkConnection: false }
+  })
+  expect(m.statusCode).toBe(201)
+})
+
+const order = (over: Record<string, unknown> = {}) => ({ serviceId: `svc-${Math.random().toString(36).slice(2)}`, productCode: RAPID, years: 1, domain: 'www.example.com', ...over })
+/** `key: null` sends no Idempotency-Key at all. */
+const place = (body: Record<string, unknown>, key: string | null = `"${Math.random()}"`, role: 'billing' | 'admin' = 'billing') =>
+  t.app.inject({ method: 'POST', url: '/orders', headers: { ...auth(role), ...(key === null ? {} : { 'idempotency-key': key }) }, payload: body })
+const purchases = () => s.sim.state.ledger({ command: 'PurchaseServices' })
+
+async function until<T> (fn: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await fn()
+    if (value !== undefined) return value
+    if (Date.now() > deadline) throw new Error('condition not met in time')
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
+
+const orderStatus = async (id: string) => (await t.app.inject({ url: `/orders/${id}`, headers: auth('ops') })).json()
+
+describe('Idempotency-Key', () => {
+  it('replays the stored answer for the same key and body; the purchase happens once', async () => {
+    const body = order()
+    const first = await place(body, '"key-1"')
+    expect(first.statusCode, first.body).toBe(201)
+    const second = await place(body, '"key-1"')
+    expect(second.statusCode).toBe(201)
+    expect(second.headers['idempotent-replayed']).toBe('true')
+    expect(second.json()).toEqual(first.json())
+    expect(purchases()).toHaveLength(1)
+  })
+
+  it('answers 422 for the same key with another body, and 400 for a missing or malformed key', async () => {
+    expect((await place(order({ serviceId: 'a' }), '"key-2"')).statusCode).toBe(201)
+    const reused = await place(order({ serviceId: 'b' }), '"key-2"')
+    expect(reused.statusCode).toBe(422)
+    expect(reused.json().code).toBe('IDEMPOTENCY_KEY_REUSED')
+    const missing = await place(order(), null)
+    expect(missing.statusCode).toBe(400)
+    expect(missing.json().code).toBe('IDEMPOTENCY_KEY_REQUIRED')
+    for (const bad of ['"unterminated', '"' + 'x'.repeat(256) + '"', '""', 'two words', '"tab\there"']) {
+      const res = await place(order(), bad)
+      expect(res.statusCode, bad).toBe(400)
+      expect(res.json().code).toBe('IDEMPOTENCY_KEY_INVALID')
+    }
+    expect((await place(order(), 'plain-token-42')).statusCode).toBe(201)
+    expect(purchases()).toHaveLength(2)
+  })
+
+  it('answers 409 while the first request with the key is in flight', async () => {
+    s.sim.state.addFault({ command: 'PurchaseServices', latencyMs: 700, phase: 'before' })
+    const body = order()
+    const first = place(body, '"key-3"')
+    await until(async () => (await t.db.pool.query("SELECT 1 FROM idempotency_key WHERE key = 'key-3'")).rowCount ? true : undefined)
+    const second = await place(body, '"key-3"')
+    expect(second.statusCode).toBe(409)
+    expect(second.json().code).toBe('IDEMPOTENCY_KEY_IN_USE')
+    expect((await first).statusCode).toBe(201)
+    expect(purchases()).toHaveLength(1)
+  })
+
+  it('releases the key after a validation failure, so a corrected retry succeeds', async () => {
+    const bad = await place(order({ years: 7 }), '"key-4"')
+    expect(bad.statusCode).toBe(400)
+    expect(bad.json().code).toBe('YEARS_NOT_AVAILABLE')
+    const good = await place(order({ years: 1 }), '"key-4"')
+    expect(good.statusCode, good.body).toBe(201)
+  })
+
+  it('keeps keys per caller', async () => {
+    const body = order()
+    expect((await place(body, '"shared"', 'billing')).statusCode).toBe(201)
+    // Another caller with the same key is a new request (and finds the service's open order).
+    const other = await place(body, '"shared"', 'admin')
+    expect(other.statusCode).toBe(409)
+    expect(other.json().code).toBe('ORDER_EXISTS')
+  })
+})
+
+describe('one open order per service', () => {
+  it('answers 409 with the existing order, whatever the key', async () => {
+    const first = (await place(order({ serviceId: 'svc-one' }))).json()
+    const second = await place(order({ serviceId: 'svc-one', years: 2 }))
+    expect(second.statusCode).toBe(409)
+    expect(second.json()).toMatchObject({ code: 'ORDER_EXISTS', orderId: first.id })
+    expect(purchases()).toHaveLength(1)
+  })
+})
+
+describe('unknown outcomes', () => {
+  it('attaches the exact CertID when the connection broke after eNom debited the purchase', async () => {
+    s.sim.state.addFault({ command: 'PurchaseServices', resetAfterProcessing: true, times: 1 })
+    const res = await place(order())
+    expect(res.statusCode, res.body).toBe(202)
+    expect(res.json().status).toBe('outcome_unknown')
+    const bought = purchases()
+    expect(bought).toHaveLength(1)
+    expect(bought[0]?.processed).toBe(true)
+    const attached = await until(async () => { const o = await orderStatus(res.json().id); return o.status === 'awaiting_configuration' ? o : undefined })
+    expect(attached.enom.certId).toBe(String(bought[0]?.certId))
+    expect(purchases()).toHaveLength(1)
+    const attempts = (await t.db.pool.query('SELECT state FROM order_attempt WHERE order_id = $1', [res.json().id])).rows
+    expect(attempts.map((a) => a.state)).toEqual(['reconciled_found'])
+  })
+
+  it('attaches after a timeout too (eNom answered after the purchase timeout)', async () => {
+    s.sim.state.addFault({ command: 'PurchaseServices', latencyMs: 2500, times: 1 })
+    const res = await place(order())
+    expect(res.statusCode, res.body).toBe(202)
+    const attached = await until(async () => { const o = await orderStatus(res.json().id); return o.status === 'awaiting_configuration' ? o : undefined })
+    expect(attached.enom.certId).toBe(String(purchases()[0]?.certId))
+    expect(purchases()).toHaveLength(1)
+  })
+
+  it('fails the order and opens a task when the connection broke before eNom processed it', async () => {
+    s.sim.state.addFault({ command: 'PurchaseServices', resetBeforeProcessing: true, times: 1 })
+    const res = await place(order())
+    expect(res.statusCode).toBe(202)
+    const failed = await until(async () => { const o = await orderStatus(res.json().id); return o.status === 'failed' ? o : undefined })
+    expect(failed.error.code).toBe('PURCHASE_NOT_MADE')
+    expect(s.sim.state.ledger({ command: 'PurchaseServices' }).filter((e) => e.processed)).toHaveLength(0)
+    const tasks = (await t.app.inject({ url: `/tasks?orderId=${failed.id}`, headers: auth('ops') })).json()
+    expect(tasks.items).toEqual([expect.objectContaining({ kind: 'purchase_absent', department: 'ssl', status: 'open' })])
+    // The service can be ordered for again, and nothing was resent in between.
+    expect((await place(order({ serviceId: failed.serviceId }))).statusCode).toBe(201)
+    expect(s.sim.state.ledger({ command: 'PurchaseServices' })).toHaveLength(2)
+  })
+
+  it('does not mistake a purchase made outside the service for its own', async () => {
+    s.sim.state.addFault({ command: 'PurchaseServices', resetBeforeProcessing: true, times: 1 })
+    const res = await place(order())
+    expect(res.statusCode).toBe(202)
+    const outside = await fetch(`${s.liveUrl}?command=PurchaseServices&uid=resellid&pw=resellpw&responsetype=xml&Service=${RAPID}&NumYears=1`)
+    expect(await outside.text()).toMatch(/<certid>/i)
+    const failed = await until(async () => { const o = await orderStatus(res.json().id); return o.status === 'failed' ? o : undefined })
+    expect(failed.enom.certId).toBeNull()
+  })
+
+  it('finds the certificate by OrderID when eNom confirms a purchase without a CertID', async () => {
+    s.sim.state.updateAccount('resellid', { omitCertIdInPurchase: true })
+    const res = await place(order())
+    expect(res.statusCode, res.body).toBe(201)
+    expect(res.json().enom.certId).toBe(String(purchases()[0]?.certId))
+  })
+})
+
+describe('spend guards', () => {
+  it('refuses when the live available balance is below the price, with a task, buying nothing', async () => {
+    s.sim.state.updateAccount('resellid', { balance: '1.00' })
+    const res = await place(order())
+    expect(res.statusCode).toBe(409)
+    expect(res.json().code).toBe('INSUFFICIENT_FUNDS')
+    expect(purchases()).toHaveLength(0)
+    const tasks = (await t.app.inject({ url: '/tasks?status=open', headers: auth('ops') })).json()
+    expect(tasks.items.map((x: { kind: string }) => x.kind)).toContain('insufficient_funds')
+  })
+
+  it('honours the kill switch until purchases resume', async () => {
+    expect((await t.app.inject({ method: 'POST', url: '/purchases/pause', headers: auth('billing'), payload: {} })).statusCode).toBe(403)
+    const paused = await t.app.inject({ method: 'POST', url: '/purchases/pause', headers: auth('admin'), payload: { reason: 'incident 42' } })
+    expect(paused.json()).toMatchObject({ paused: true, reason: 'incident 42', by: 'root' })
+    const body = order()
+    const refused = await place(body, '"paused-key"')
+    expect(refused.statusCode).toBe(503)
+    expect(refused.json().code).toBe('PURCHASES_PAUSED')
+    expect(purchases()).toHaveLength(0)
+    await t.app.inject({ method: 'POST', url: '/purchases/resume', headers: auth('admin') })
+    // The refusal released the key: the same request succeeds now.
+    expect((await place(body, '"paused-key"')).statusCode).toBe(201)
+    expect(purchases()).toHaveLength(1)
+  })
+})
