@@ -43,6 +43,7 @@ export const EnvSchema = Type.Object({
   RECONCILE_DELAY_SECONDS: Type.Integer({ minimum: 0, maximum: 86_400, default: 30 }),
   BALANCE_CHECK_TIMES: Type.String({ pattern: '^\\d{2}:\\d{2}(,\\d{2}:\\d{2})*$', default: '06:00,18:00' }),
   CERTS_SWEEP_TIME: Type.String({ pattern: '^\\d{2}:\\d{2}$', default: '03:00' }),
+  SCHEDULER_TICK_MS: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 60_000 }),
   ACCOUNT_LEASE_WAIT_MS: Type.Integer({ minimum: 0, maximum: 600_000, default: 30_000 }),
   HEALTH_DB_TIMEOUT_MS: Type.Integer({ minimum: 50, maximum: 30_000, default: 1000 }),
   SHUTDOWN_GRACE_MS: Type.Integer({ minimum: 0, maximum: 600_000, default: 10_000 }),
@@ -89,6 +90,8 @@ export interface Config {
   balanceCheckTimes: string[]
   certsSweepTime: string
   accountLeaseWaitMs: number
+  /** How often recurring work is offered (and how soon a lost instance's calls are recovered). */
+  schedulerTickMs: number
   healthDbTimeoutMs: number
   shutdownGraceMs: number
   trustProxy: boolean
@@ -200,6 +203,7 @@ export function loadConfig (source: NodeJS.ProcessEnv = process.env): Config {
     balanceCheckTimes: env.BALANCE_CHECK_TIMES.split(','),
     certsSweepTime: env.CERTS_SWEEP_TIME,
     accountLeaseWaitMs: env.ACCOUNT_LEASE_WAIT_MS,
+    schedulerTickMs: env.SCHEDULER_TICK_MS,
     healthDbTimeoutMs: env.HEALTH_DB_TIMEOUT_MS,
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
     trustProxy: env.TRUST_PROXY,

@@ -77,8 +77,9 @@ export function createServices (deps: ServiceDeps) {
     onCredentialsChanged: (id) => { balances.forget(id); products.forget(id) }
   })
   const purchases = createPurchaseSwitch(prisma)
-  // A purchase call ends within its timeout; the lease outlives it so a live holder never loses it.
-  const purchaseLeaseMs = config.enomPurchaseTimeoutMs + 60_000
+  // A purchase call ends within its timeout; the lease outlives it (and the writes after it) so a
+  // live holder never loses it. After it, a call still 'sending' belongs to a lost instance.
+  const purchaseLeaseMs = config.enomPurchaseTimeoutMs + Math.min(60_000, config.enomPurchaseTimeoutMs)
   const leases = createAccountLeases(prisma, { holder: instanceId, leaseMs: purchaseLeaseMs, waitMs: config.accountLeaseWaitMs })
   // The order service pokes the runner, which runs the order service's jobs: created in that order.
   const runnerRef: { current?: JobRunner } = {}
@@ -130,7 +131,7 @@ export function createServices (deps: ServiceDeps) {
     onExhausted: exhaustedJobTask({ tasks, orderRepo, moduleRepo })
   })
   runnerRef.current = runner
-  const scheduler = new Scheduler({ queue, log: logger, balanceCheckTimes: config.balanceCheckTimes, certsSweepTime: config.certsSweepTime })
+  const scheduler = new Scheduler({ queue, log: logger, balanceCheckTimes: config.balanceCheckTimes, certsSweepTime: config.certsSweepTime, tickMs: config.schedulerTickMs })
   const jobRunner = runner
 
   return {

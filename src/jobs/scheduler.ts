@@ -53,8 +53,8 @@ export class Scheduler {
     const hour = new Date(now)
     hour.setUTCMinutes(0, 0, 0)
     await queue.enqueueOnce({ kind: 'maintenance.reap', key: `reap:${hour.toISOString()}`, maxAttempts: 3 })
-    const minute = new Date(now)
-    minute.setUTCSeconds(0, 0)
-    await queue.enqueueOnce({ kind: 'attempts.recover', key: `recover:${minute.toISOString()}`, maxAttempts: 1 })
+    const tick = this.options.tickMs ?? 60_000
+    const slot = new Date(Math.floor(now.getTime() / tick) * tick)
+    await queue.enqueueOnce({ kind: 'attempts.recover', key: `recover:${slot.toISOString()}`, maxAttempts: 1 })
   }
 }
