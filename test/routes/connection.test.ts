@@ -60,7 +60,11 @@ afterAll(async () => {
   await new Promise<void>((resolve) => tls.close(() => resolve()))
 })
 
+// Requests a slow-eNom test left in the simulator still land after its reset; count from here.
+let started = ''
+const ledgerSinceStart = () => s.sim.state.ledger().filter((e) => e.at >= started)
 beforeEach(async () => {
+  started = new Date().toISOString()
   s.sim.state.reset()
   await t.db.pool.query('TRUNCATE processing_module CASCADE')
 })
@@ -132,13 +136,20 @@ describe('POST /modules/check-connection', () => {
     for (const url of ['https://evil.example/interface.asp', `http://127.0.0.1:${new URL(s.sim.url).port}/other.asp`, `http://user:pw@127.0.0.1:${new URL(s.sim.url).port}/interface.asp`]) {
       await expectFailure(url, 'url_not_allowed')
     }
-    expect(s.sim.state.ledger()).toEqual([])
+    expect(ledgerSinceStart()).toEqual([])
   })
 
-  it('never writes the password to the log', async () => {
+  it('never writes the password to the log, whatever eNom does', async () => {
     await check(s.liveUrl, 'resellid', 'wrong-password-xyz')
     await check(s.liveUrl)
-    expect(t.logs.join('\n')).not.toMatch(/wrong-password-xyz|resellpw/)
+    for (const fault of [{ httpStatus: 500 }, { redirect: 'http://127.0.0.1:1/x' }, { truncate: true }, { malformedXml: true }, { htmlPage: true }, { resetBeforeProcessing: true }, { resetAfterProcessing: true }]) {
+      s.sim.state.clearFaults()
+      s.sim.state.addFault(fault)
+      expect((await check(s.liveUrl)).statusCode).toBe(422)
+    }
+    const text = t.logs.join('\n')
+    expect(text).toMatch(/CheckLogin|GetBalance/)
+    expect(text).not.toMatch(/wrong-password-xyz|resellpw|pw=/)
   })
 })
 
@@ -162,7 +173,7 @@ describe('the check on create and update', () => {
     const res = await t.app.inject({ method: 'POST', url: '/modules', headers: auth('admin'), payload: module({ password: 'nope', checkConnection: false }) })
     expect(res.statusCode).toBe(201)
     expect(res.json().lastCheck).toBeNull()
-    expect(s.sim.state.ledger()).toEqual([])
+    expect(ledgerSinceStart()).toEqual([])
   })
 
   it('checks a saved module and records the outcome', async () => {

@@ -25,6 +25,22 @@ async function settle<T> (deps: OrderDeps, order: OrderRow, outcome: AttemptOutc
     throw new AppError(502, 'OUTCOME_UNKNOWN', 'eNom outcome unknown', `${outcome.error.command} was sent but its answer was lost; the order is being reconciled with eNom and the call will not be sent again`, { orderId: order.id, cause: outcome.error.reason }, { 'retry-after': '60' })
   }
   await deps.orders.update(order.id, { errorCode: outcome.error.code, errorDetail: outcome.error.message.slice(0, 2000) })
+  // Its one attempt is spent. Input eNom refused is the caller's to fix; the rest needs a person.
+  if (!['validation', 'csr'].includes(outcome.error.reason) && outcome.error.delivery === 'processed') {
+    const module = await moduleOf(deps, order)
+    await deps.tasks.open({
+      department: module.department,
+      moduleId: module.id,
+      orderId: order.id,
+      kind: 'operation_failed',
+      title: `${outcome.error.command} failed for order ${order.id} (service ${order.serviceId})`,
+      message: `eNom refused ${outcome.error.command} for certificate ${order.enomCertId ?? '(none)'}; the operation was not retried.`,
+      lastError: outcome.error.message,
+      action: outcome.error.reason === 'auth' || outcome.error.reason === 'ip_not_allowed'
+        ? "Fix the module's eNom access (credentials or IP allow-list), run its connection check, then repeat the operation."
+        : 'Look at the error; repeat the operation once the cause is fixed, or ask eNom support.'
+    })
+  }
   throw problemFor(outcome.error, order.id)
 }
 
