@@ -10,10 +10,18 @@ import { Value } from 'typebox/value'
 export const validatorCompiler: FastifySchemaCompiler<TSchema> = ({ schema, httpPart }) => {
   const check = Compile(schema)
   if (httpPart === 'body') {
-    return (value) => (check.Check(value) ? { value } : { error: check.Errors(value) as never })
+    // A body with no required field may be left out altogether (a POST action without input).
+    const optional = bodyIsOptional(schema)
+    return (value) => ((value == null && optional) || check.Check(value) ? { value } : { error: check.Errors(value) as never })
   }
   return (value) => {
     const converted = Value.Default(schema, Value.Convert(schema, value))
     return check.Check(converted) ? { value: converted } : { error: check.Errors(converted) as never }
   }
+}
+
+/** An object body none of whose fields is required: sending no body means sending {}. */
+export function bodyIsOptional (schema: unknown): boolean {
+  const s = schema as { type?: string, required?: string[] }
+  return s.type === 'object' && (s.required === undefined || s.required.length === 0)
 }

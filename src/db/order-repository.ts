@@ -27,7 +27,7 @@ export function createOrderRepository (prisma: PrismaClient) {
         ...(filter.serviceId ? { serviceId: filter.serviceId } : {}),
         ...(filter.status ? { status: filter.status } : {}),
         ...(filter.moduleId ? { moduleId: filter.moduleId } : {}),
-        ...(filter.expiringBefore ? { expiresAt: { lt: filter.expiringBefore } } : {})
+        ...(filter.expiringBefore ? { expiresAt: { lt: filter.expiringBefore }, status: 'issued' as const } : {})
       }
       const [items, total] = await prisma.$transaction([
         prisma.certificateOrder.findMany({ where, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], take: page.limit, skip: page.offset }),

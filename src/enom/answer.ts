@@ -15,10 +15,13 @@ export function isRetryable (reason: EnomCause, delivery: EnomDelivery, readOnly
   return transient && (readOnly || delivery === 'not_sent')
 }
 
-/** Replaces the caller's credentials wherever eNom might have echoed them. */
+/**
+ * Replaces the caller's credentials wherever eNom might have echoed them. Values of one or two
+ * characters are left alone: they would redact fragments of ordinary words, and hide nothing.
+ */
 export function scrub (text: string, secrets: readonly string[]): string {
   let out = text
-  for (const s of secrets) if (s.length > 0) out = out.split(s).join('[redacted]')
+  for (const s of secrets) if (s.length > 2) out = out.split(s).join('[redacted]')
   return out
 }
 

@@ -7,6 +7,7 @@ import fp from 'fastify-plugin'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import { ProblemRef, ProblemSchema } from '../schemas/common.js'
+import { bodyIsOptional } from '../validation.js'
 
 export function problemResponse (description: string) {
   return { description, content: { 'application/problem+json': { schema: ProblemRef } } }
@@ -27,6 +28,8 @@ export interface SwaggerOptions {
 
 async function swaggerPlugin (app: FastifyInstance, options: SwaggerOptions) {
   app.addSchema(ProblemSchema)
+  // Routes whose body may be left out: @fastify/swagger marks every request body required.
+  const optionalBodies = new Set<string>()
 
   app.addHook('onRoute', (route: RouteOptions) => {
     if (route.url === '/docs' || route.url.startsWith('/docs/')) return
@@ -34,6 +37,9 @@ async function swaggerPlugin (app: FastifyInstance, options: SwaggerOptions) {
     if (schema.hide) return
     for (const key of ['tags', 'summary', 'operationId']) {
       if (!schema[key]) throw new Error(`route ${String(route.method)} ${route.url} has no ${key}`)
+    }
+    if (schema.body && bodyIsOptional(schema.body)) {
+      for (const method of [route.method].flat()) optionalBodies.add(`${method.toLowerCase()} ${route.url.replace(/:(\w+)/g, '{$1}')}`)
     }
     const isPublic = route.config?.permission === 'public'
     if (isPublic) schema.security = []
@@ -70,6 +76,16 @@ async function swaggerPlugin (app: FastifyInstance, options: SwaggerOptions) {
         { name: 'Purchases', description: 'The purchase kill switch' },
         { name: 'Docs', description: 'The API description' }
       ]
+    },
+    transformObject: (documents) => {
+      if (!('openapiObject' in documents)) return documents.swaggerObject
+      const openapiObject = documents.openapiObject
+      for (const [path, methods] of Object.entries(openapiObject.paths ?? {})) {
+        for (const [method, op] of Object.entries(methods as Record<string, { requestBody?: { required?: boolean } }>)) {
+          if (op.requestBody && optionalBodies.has(`${method} ${path}`)) op.requestBody.required = false
+        }
+      }
+      return openapiObject
     },
     refResolver: {
       buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`)

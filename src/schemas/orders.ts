@@ -54,7 +54,7 @@ export const CreateOrderSchema = Type.Object({
   sans: Type.Optional(Type.Array(DomainSchema, { maxItems: 100, uniqueItems: true, description: 'Additional names (UCC products only)' })),
   moduleId: Type.Optional(UuidSchema),
   dataCenter: Type.Optional(text(100, 'Choose among the modules of this data center')),
-  environment: Type.Optional(Type.Enum(['live', 'test'], { description: 'Default live' })),
+  environment: Type.Optional(Type.Enum(['live', 'test'], { description: "Default live; with moduleId, the module's environment (a different one is refused)" })),
   csr: Type.Optional(ConfigurationFields.csr),
   webServerType: Type.Optional(WebServerType),
   approverEmail: ConfigurationFields.approverEmail,
@@ -97,7 +97,8 @@ export const OrderSchema = Type.Object({
     orderId: Type.Union([Type.String(), Type.Null()]),
     statusId: Type.Union([Type.Integer(), Type.Null()]),
     statusText: Type.Union([Type.String(), Type.Null()]),
-    statusUnknown: Type.Boolean({ description: 'eNom reported a status id this service does not know; the status is the last known' })
+    statusUnknown: Type.Boolean({ description: 'eNom reported a status id this service does not know; the status is the last known' }),
+    reissueStatus: Type.Union([Type.String(), Type.Null()], { description: "A reissue's progress (requested, eNom's ReissueStatus, completed); the certificate stays issued meanwhile" })
   }),
   amount: Type.Union([Type.String(), Type.Null()], { description: 'What eNom charged (decimal string)' }),
   webServerType: Type.Union([Type.Integer(), Type.Null()]),

@@ -70,24 +70,18 @@ export async function configureOrder (deps: OrderDeps, orderId: string, input: C
     }, ctx)
   }))
   const approvers = configured.approvers.map((a) => a.email.toLowerCase())
-  let row = await deps.orders.update(order.id, {
-    csr: config.csr,
-    webServerType: config.webServerType,
-    contacts: config.contacts as object,
-    dcvMethod: config.dcvMethod,
-    approvers,
-    approverEmail: config.approverEmail ?? null,
-    errorCode: null,
-    errorDetail: null
-  })
+  const configuredFields = { csr: config.csr, webServerType: config.webServerType, contacts: config.contacts as object, dcvMethod: config.dcvMethod, approvers }
   if (config.dcvMethod === 'email' && family.approverEmailRequired) {
     const wanted = (config.approverEmail ?? '').toLowerCase()
     if (!approvers.includes(wanted)) {
-      throw unprocessable('APPROVER_NOT_LISTED', 'Approver e-mail not listed by eNom',
-        `${config.approverEmail ?? '(none)'} is not one of the addresses eNom lists for ${order.domain}: ${approvers.join(', ') || 'none'}`,
+      const detail = `${config.approverEmail ?? '(none)'} is not one of the addresses eNom lists for ${order.domain}: ${approvers.join(', ') || 'none'}`
+      // Configured at eNom, not submitted: the order says why, and keeps no address eNom never got.
+      await deps.orders.update(order.id, { ...configuredFields, approverEmail: null, errorCode: 'APPROVER_NOT_LISTED', errorDetail: detail })
+      throw unprocessable('APPROVER_NOT_LISTED', 'Approver e-mail not listed by eNom', detail,
         { orderId: order.id, errors: [{ field: 'body.approverEmail', message: `must be one of ${approvers.join(', ')}` }] })
     }
   }
+  let row = await deps.orders.update(order.id, { ...configuredFields, approverEmail: config.approverEmail?.toLowerCase() ?? null, errorCode: null, errorDetail: null })
 
   const subject = config.parsed.subject
   const purchased = await settle(deps, row, await attemptCall(deps, {
@@ -196,7 +190,7 @@ export async function resendFulfillmentEmail (deps: OrderDeps, orderId: string, 
   return deps.orders.update(order.id, { errorCode: null, errorDetail: null })
 }
 
-/** CertReissueCert with a new CSR (same local checks as configure); the sync job brings the new certificate. */
+/** CertReissueCert with a new CSR (same local checks as configure); the sync job brings the new certificate, the order stays issued meanwhile. */
 export async function reissueOrder (deps: OrderDeps, orderId: string, csr: string, caller: string, scope: CallScope): Promise<OrderRow> {
   const order = await getOrder(deps, orderId)
   assertAction(order, 'reissue')
@@ -211,7 +205,8 @@ export async function reissueOrder (deps: OrderDeps, orderId: string, csr: strin
     caller,
     call: (c, creds, ctx) => c.certReissueCert(creds, { certId: order.enomCertId as string, csr: csr.trim() }, ctx)
   }))
-  const row = await deps.orders.update(order.id, { csr: csr.trim(), status: 'processing', enomStatusId: 2, enomStatusText: 'Processing (reissue)', errorCode: null, errorDetail: null })
+  // eNom keeps the certificate issued while the reissue runs; the sync job brings the new one.
+  const row = await deps.orders.update(order.id, { csr: csr.trim(), reissueStatus: 'requested', errorCode: null, errorDetail: null })
   await scheduleSync(deps, order.id, deps.settings.syncIntervalMs)
   return row
 }
@@ -271,6 +266,10 @@ export async function closeOrder (deps: OrderDeps, orderId: string, reason: stri
 export async function renewOrder (deps: OrderDeps, orderId: string, place: (input: CreateOrder, renewalOf: OrderRow) => Promise<PlaceResult>): Promise<PlaceResult> {
   const order = await getOrder(deps, orderId)
   assertAction(order, 'renew')
+  const module = await moduleOf(deps, order)
+  if (module.deletedAt || !module.enabled) {
+    throw conflict('MODULE_DISABLED', `the order's module ${module.name} is ${module.deletedAt ? 'deleted' : 'disabled'}; a renewal stays with its module, so place a new order instead`, { orderId: order.id, moduleId: module.id })
+  }
   const open = await deps.orders.openOrderOf(order.serviceId)
   if (open) throw conflict('ORDER_EXISTS', `service ${order.serviceId} already has open order ${open.id}`, { orderId: open.id })
   return place({

@@ -64,7 +64,7 @@ export function orderView (o: OrderRow): OrderView {
     sans: o.sans,
     status: o.status,
     billmanagerStatus: billmanagerStatus(o.status, o.certificate !== null),
-    enom: { certId: o.enomCertId, orderId: o.enomOrderId, statusId: o.enomStatusId, statusText: o.enomStatusText, statusUnknown: o.enomStatusUnknown },
+    enom: { certId: o.enomCertId, orderId: o.enomOrderId, statusId: o.enomStatusId, statusText: o.enomStatusText, statusUnknown: o.enomStatusUnknown, reissueStatus: o.reissueStatus },
     amount: o.amount === null ? null : o.amount.toFixed(2),
     webServerType: o.webServerType,
     approverEmail: o.approverEmail,
@@ -96,7 +96,7 @@ export async function moduleOf (deps: OrderDeps, order: OrderRow): Promise<Modul
 
 /** 409 with the status and the reason when eNom does not allow the action now. */
 export function assertAction (order: OrderRow, action: OrderAction): void {
-  const verdict = actionAllowed(action, order.status, order.family as never, order.enomCertId !== null)
+  const verdict = actionAllowed(action, order.status, order.family as never, { hasCertId: order.enomCertId !== null, hasCertificate: order.certificate !== null })
   if (!verdict.allowed) {
     throw conflict('ACTION_NOT_ALLOWED', `cannot ${action} an order in status ${order.status}: ${verdict.reason ?? 'not allowed'}`, { orderId: order.id })
   }

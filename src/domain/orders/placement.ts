@@ -192,9 +192,11 @@ export async function placeOrder (deps: OrderDeps, input: CreateOrder, caller: s
     try {
       return { order: await options.configure(order, checked), created: true }
     } catch (err) {
-      // The certificate is bought; the configuration problem is recorded on the order.
+      // The certificate is bought: the answer is the order, which says what stopped its configuration.
       if (!(err instanceof AppError)) throw err
-      return { order: await getOrder(deps, order.id), created: true }
+      const current = await getOrder(deps, order.id)
+      if (current.errorCode) return { order: current, created: true }
+      return { order: await deps.orders.update(order.id, { errorCode: err.code, errorDetail: (err.detail ?? err.title).slice(0, 2000) }), created: true }
     }
   }
   return { order, created: true }

@@ -57,19 +57,32 @@ async function reconcilePurchase (deps: OrderDeps, attempt: AttemptRow, order: O
   const module = await moduleOf(deps, order)
   if (candidates.length === 1) {
     const cert = candidates[0]!
+    // Closed while its outcome was unknown: the certificate is attached, the order stays closed.
+    const closed = order.status === 'closed'
     await deps.prisma.$transaction(async (tx) => {
       await deps.orders.finishAttempt(attempt.id, { state: 'reconciled_found', result: { certId: cert.certId, orderId: cert.orderId ?? null } }, tx)
       await deps.orders.update(order.id, {
-        status: 'awaiting_configuration',
+        ...(closed ? {} : { status: 'awaiting_configuration', errorCode: null, errorDetail: null }),
         enomCertId: cert.certId,
         enomOrderId: cert.orderId ?? order.enomOrderId,
         enomStatusId: 1,
-        enomStatusText: cert.statusText ?? 'Awaiting Configuration',
-        errorCode: null,
-        errorDetail: null
+        enomStatusText: cert.statusText ?? 'Awaiting Configuration'
       }, tx)
     })
-    await scheduleSync(deps, order.id, deps.settings.syncIntervalMs)
+    if (closed) {
+      await deps.tasks.open({
+        department: module.department,
+        moduleId: module.id,
+        orderId: order.id,
+        kind: 'refund_needed',
+        title: `Closed order for service ${order.serviceId} was bought after all: ask eNom support about a refund`,
+        message: `The purchase of order ${order.id} had an unknown outcome and the order was closed meanwhile; reconciliation found its certificate (CertID ${cert.certId}).`,
+        action: `Open an eNom support ticket for CertID ${cert.certId} if a refund is due, then resolve this task.`,
+        dedupeKey: `refund:${order.id}`
+      })
+    } else {
+      await scheduleSync(deps, order.id, deps.settings.syncIntervalMs)
+    }
     return 'found'
   }
   if (candidates.length > 1) {

@@ -77,7 +77,14 @@ function inEnomStatuses (status: OrderStatus, ids: readonly number[]): boolean {
 }
 
 /** Whether eNom allows the action for an order in this status and product family, and if not, why. */
-export function actionAllowed (action: OrderAction, status: OrderStatus, family: FamilyId, hasCertId: boolean): ActionVerdict {
+export interface OrderFacts {
+  /** eNom's CertID is known (the purchase succeeded). */
+  hasCertId: boolean
+  /** A certificate was issued and is stored. */
+  hasCertificate: boolean
+}
+
+export function actionAllowed (action: OrderAction, status: OrderStatus, family: FamilyId, { hasCertId, hasCertificate }: OrderFacts): ActionVerdict {
   const f = FAMILIES[family]
   const no = (reason: string): ActionVerdict => ({ allowed: false, reason })
   switch (action) {
@@ -101,7 +108,7 @@ export function actionAllowed (action: OrderAction, status: OrderStatus, family:
     case 'sync':
       return hasCertId ? { allowed: true } : no('the order has no eNom certificate to read yet')
     case 'renew':
-      return status === 'issued' || (status === 'closed' && hasCertId) ? { allowed: true } : no('only an issued certificate is renewed (eNom has no renewal: a new order is placed)')
+      return status === 'issued' || (status === 'closed' && hasCertificate) ? { allowed: true } : no('only an issued certificate is renewed (eNom has no renewal: a new order is placed)')
     case 'close':
       return status === 'closed' ? no('the order is already closed') : status === 'purchasing' ? no('the purchase is still in flight; retry in a moment') : { allowed: true }
     case 'certificate':

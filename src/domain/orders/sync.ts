@@ -80,9 +80,9 @@ export async function applyDetail (deps: OrderDeps, order: OrderRow, detail: Cer
   const unknownId = detail.statusId !== undefined && mapped === undefined
   if (unknownId !== order.enomStatusUnknown) changes.enomStatusUnknown = unknownId
   const mayChange = options.force || !LOCAL.includes(order.status)
-  // A reissue in progress: eNom still reports the old certificate as issued.
-  const reissuing = order.status === 'processing' && order.certificate !== null && mapped === 'issued' && (detail.reissueStatus ?? '') !== '' && !/complete|issued/i.test(detail.reissueStatus ?? '')
-  if (mapped && mayChange && mapped !== order.status && !reissuing) changes.status = mapped
+  if (mapped && mayChange && mapped !== order.status) changes.status = mapped
+  const reissue = detail.reissueStatus?.trim() || undefined
+  if (reissue && reissue !== order.reissueStatus) changes.reissueStatus = reissue.slice(0, 64)
   if (detail.approverEmail && detail.approverEmail.toLowerCase() !== order.approverEmail) changes.approverEmail = detail.approverEmail.toLowerCase()
   const dcv = { fileName: detail.fileAuthName, fileContents: detail.fileAuthContents, dnsEntry: detail.dnsAuthEntry, dnsAddress: detail.dnsAuthAddress }
   if (Object.values(dcv).some(Boolean) && JSON.stringify(dcv) !== JSON.stringify(order.dcv)) changes.dcv = JSON.parse(JSON.stringify(dcv))
@@ -90,7 +90,9 @@ export async function applyDetail (deps: OrderDeps, order: OrderRow, detail: Cer
   const facts = (mapped === 'issued' || order.status === 'issued') ? certificateFacts(detail) : undefined
   if (facts && facts.serialNumber !== order.serialNumber) {
     Object.assign(changes, facts)
-    if (mayChange && !reissuing) changes.status = 'issued'
+    if (mayChange) changes.status = 'issued'
+    // A new certificate after a reissue request: the reissue is done.
+    if (order.serialNumber && order.reissueStatus && !reissue) changes.reissueStatus = 'completed'
   }
   if (detail.privateKey && !order.privateKeyEnc) changes.privateKeyEnc = deps.secrets.encrypt(detail.privateKey, privateKeyAad(order.id))
   if (Object.keys(changes).length === 0) return { order, changed: false }

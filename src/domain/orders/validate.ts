@@ -89,8 +89,12 @@ export async function checkConfiguration (input: ConfigurationInput, order: { do
     throw invalid('APPROVER_EMAIL_REQUIRED', 'body.approverEmail', 'e-mail validation needs an approver e-mail: one of GET /orders/{id}/approver-emails')
   }
   checkContacts(family, input.contacts)
+  const strangers = Object.keys(input.sanApproverEmails ?? {}).filter((d) => !order.sans.includes(normalizeDomain(d)))
+  if (strangers.length > 0) {
+    throw invalid('SAN_NOT_IN_ORDER', 'body.sanApproverEmails', `not additional names of this order: ${strangers.join(', ')}`)
+  }
   const uccDomains = order.sans.map((domain) => {
-    const approverEmail = input.sanApproverEmails?.[domain]
+    const approverEmail = Object.entries(input.sanApproverEmails ?? {}).find(([d]) => normalizeDomain(d) === domain)?.[1]
     return approverEmail ? { domain, approverEmail } : { domain }
   })
   return { csr: input.csr.trim(), parsed, webServerType, dcvMethod, approverEmail: input.approverEmail, contacts: input.contacts, uccDomains }

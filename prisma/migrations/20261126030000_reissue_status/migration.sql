@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "certificate_order" ADD COLUMN     "reissue_status" VARCHAR(64);
+
