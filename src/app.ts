@@ -9,7 +9,11 @@ import type { TokenRegistry } from './domain/access.js'
 import { HealthProbe } from './domain/health.js'
 import type { SecretBox } from './domain/secrets.js'
 import type { EnomClient } from './enom/client.js'
+import { createMetrics } from './metrics.js'
+import { auditRoutes, auditTrail } from './plugins/audit.js'
 import authPlugin from './plugins/auth.js'
+import limitsPlugin from './plugins/limits.js'
+import metricsPlugin, { metricsRoute } from './plugins/metrics.js'
 import errorsPlugin from './plugins/errors.js'
 import idempotencyPlugin from './plugins/idempotency.js'
 import requestContextPlugin, { requestIdFor } from './plugins/request-context.js'
@@ -65,7 +69,16 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   app.removeContentTypeParser('text/plain')
 
   const enomClient = deps.enomClient ?? enomClientFor(config, deps.logger)
-  const services = createServices({ config, db, secrets: deps.secrets, logger: deps.logger, enomClient, ...(deps.instanceId ? { instanceId: deps.instanceId } : {}) })
+  const metrics = createMetrics({ prisma: db.prisma, pool: db.pool, poolMax: config.dbPoolMax })
+  const services = createServices({
+    config,
+    db,
+    secrets: deps.secrets,
+    logger: deps.logger,
+    enomClient,
+    onEnomCall: (command, outcome, durationMs) => metrics.enomDuration.observe({ command, outcome }, durationMs / 1000),
+    ...(deps.instanceId ? { instanceId: deps.instanceId } : {})
+  })
   app.decorate('services', services)
   app.addHook('onClose', async () => {
     await services.stopJobs(config.shutdownGraceMs)
@@ -74,8 +87,19 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(errorsPlugin)
   await app.register(requestContextPlugin)
+  await app.register(metricsPlugin, { metrics })
+  // Before any route (the documentation's too): limits apply to the routes registered after them.
+  await app.register(limitsPlugin, {
+    tokens: deps.tokens,
+    perCallerPerMinute: config.rateLimitPerMinute,
+    perIpPerMinute: config.rateLimitAnonPerMinute,
+    eventLoopDelayMs: config.loadShedEventLoopDelayMs,
+    poolQueue: config.loadShedPoolQueue,
+    pool: db.pool
+  })
+  await app.register(authPlugin, { tokens: deps.tokens, ...(config.metricsToken ? { metricsToken: config.metricsToken } : {}) })
   await app.register(swaggerPlugin, { version: config.version })
-  await app.register(authPlugin, { tokens: deps.tokens })
+  await app.register(auditTrail, { prisma: db.prisma })
   await app.register(idempotencyPlugin, {
     repo: services.idempotency,
     // Longer than a request can live: lease wait, balance read, snapshot, purchase.
@@ -91,5 +115,7 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   await app.register(orderRoutes, { orders: services.orders })
   await app.register(csrRoutes)
   await app.register(taskRoutes, { tasks: services.tasks, purchases: services.purchases })
+  await app.register(auditRoutes, { prisma: db.prisma })
+  await app.register(metricsRoute, { metrics })
   return app
 }

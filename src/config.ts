@@ -45,6 +45,12 @@ export const EnvSchema = Type.Object({
   CERTS_SWEEP_TIME: Type.String({ pattern: '^\\d{2}:\\d{2}$', default: '03:00' }),
   SCHEDULER_TICK_MS: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 60_000 }),
   ACCOUNT_LEASE_WAIT_MS: Type.Integer({ minimum: 0, maximum: 600_000, default: 30_000 }),
+  METRICS_TOKEN: Type.Optional(Type.String({ minLength: 16 })),
+  RATE_LIMIT_PER_MINUTE: Type.Integer({ minimum: 1, maximum: 10_000_000, default: 1200 }),
+  RATE_LIMIT_ANON_PER_MINUTE: Type.Integer({ minimum: 1, maximum: 10_000_000, default: 120 }),
+  LOAD_SHED_EVENT_LOOP_DELAY_MS: Type.Integer({ minimum: 0, maximum: 60_000, default: 1000 }),
+  LOAD_SHED_POOL_QUEUE: Type.Integer({ minimum: 0, maximum: 100_000, default: 100 }),
+  RETENTION_DAYS: Type.Integer({ minimum: 1, maximum: 36_500, default: 400 }),
   HEALTH_DB_TIMEOUT_MS: Type.Integer({ minimum: 50, maximum: 30_000, default: 1000 }),
   SHUTDOWN_GRACE_MS: Type.Integer({ minimum: 0, maximum: 600_000, default: 10_000 }),
   TRUST_PROXY: Type.Boolean({ default: false })
@@ -92,6 +98,18 @@ export interface Config {
   accountLeaseWaitMs: number
   /** How often recurring work is offered (and how soon a lost instance's calls are recovered). */
   schedulerTickMs: number
+  /** A token that may read /metrics and nothing else (for a scraper). */
+  metricsToken: string | undefined
+  /** Requests per minute per authenticated caller. */
+  rateLimitPerMinute: number
+  /** Requests per minute per IP address without a valid token. */
+  rateLimitAnonPerMinute: number
+  /** Event loop delay beyond which requests are shed with 503 (0: off). */
+  loadShedEventLoopDelayMs: number
+  /** Queries waiting for a pooled connection beyond which requests are shed with 503 (0: off). */
+  loadShedPoolQueue: number
+  /** Days CSRs, contacts and the eNom call audit of final orders are kept. */
+  retentionDays: number
   healthDbTimeoutMs: number
   shutdownGraceMs: number
   trustProxy: boolean
@@ -204,6 +222,12 @@ export function loadConfig (source: NodeJS.ProcessEnv = process.env): Config {
     certsSweepTime: env.CERTS_SWEEP_TIME,
     accountLeaseWaitMs: env.ACCOUNT_LEASE_WAIT_MS,
     schedulerTickMs: env.SCHEDULER_TICK_MS,
+    metricsToken: env.METRICS_TOKEN,
+    rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
+    rateLimitAnonPerMinute: env.RATE_LIMIT_ANON_PER_MINUTE,
+    loadShedEventLoopDelayMs: env.LOAD_SHED_EVENT_LOOP_DELAY_MS,
+    loadShedPoolQueue: env.LOAD_SHED_POOL_QUEUE,
+    retentionDays: env.RETENTION_DAYS,
     healthDbTimeoutMs: env.HEALTH_DB_TIMEOUT_MS,
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
     trustProxy: env.TRUST_PROXY,

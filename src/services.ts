@@ -45,6 +45,8 @@ export interface ServiceDeps {
   enomClient: EnomClient
   /** Names this instance in job and lease rows. */
   instanceId?: string
+  /** Told of every eNom call (metrics). */
+  onEnomCall?: (command: string, outcome: string, durationMs: number) => void
 }
 
 export function createServices (deps: ServiceDeps) {
@@ -55,7 +57,7 @@ export function createServices (deps: ServiceDeps) {
   const orderRepo = createOrderRepository(prisma)
   const idempotency = createIdempotencyRepository(prisma)
   const queue = createJobQueue(prisma)
-  const gateway = createEnomGateway({ client: deps.enomClient, calls: createEnomCallRepository(prisma), log: logger })
+  const gateway = createEnomGateway({ client: deps.enomClient, calls: createEnomCallRepository(prisma), log: logger, ...(deps.onEnomCall ? { onCall: deps.onEnomCall } : {}) })
   const tasks = createTaskService({ repo: createTaskRepository(prisma) })
   const checker = createConnectionChecker({ gateway, allowedOrigins: config.enomAllowedOrigins })
   const target = (row: ModuleRow) => moduleTarget(row, deps.secrets)

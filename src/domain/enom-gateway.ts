@@ -23,8 +23,9 @@ export interface CallScope {
 
 export type EnomCall<T> = (client: EnomClient, credentials: EnomCredentials, context: CallContext) => Promise<T>
 
-export function createEnomGateway (deps: { client: EnomClient, calls: EnomCallRepository, log: EnomLogger }) {
+export function createEnomGateway (deps: { client: EnomClient, calls: EnomCallRepository, log: EnomLogger, onCall?: (command: string, outcome: string, durationMs: number) => void }) {
   async function record (target: EnomTarget, command: string, startedAt: Date, outcome: string, responseNumber: string | undefined, scope: CallScope) {
+    deps.onCall?.(command, outcome, Date.now() - startedAt.getTime())
     try {
       await deps.calls.insert({
         id: newId(),

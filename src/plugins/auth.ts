@@ -3,7 +3,7 @@
 // A route that declares none cannot be registered, so nothing is left open by omission.
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { PERMISSIONS, roleHolds, type Caller, type Permission, type TokenRegistry } from '../domain/access.js'
+import { PERMISSIONS, roleHolds, TokenRegistry, type Caller, type Permission } from '../domain/access.js'
 import { AppError } from '../domain/errors.js'
 
 declare module 'fastify' {
@@ -27,6 +27,8 @@ export interface RoutePermission {
 
 export interface AuthOptions {
   tokens: TokenRegistry
+  /** A scraper's token: it may read /metrics and nothing else. */
+  metricsToken?: string
 }
 
 const unauthorized = (detail: string) => new AppError(401, 'UNAUTHORIZED', 'Unauthorized', detail, {}, { 'www-authenticate': 'Bearer realm="enom-ssl-service"' })
@@ -39,6 +41,7 @@ function bearer (request: FastifyRequest): string | undefined {
 }
 
 async function authPlugin (app: FastifyInstance, options: AuthOptions) {
+  const scraper = options.metricsToken ? TokenRegistry.parse(`metrics-scraper:ops:${options.metricsToken}`) : undefined
   const catalogue: RoutePermission[] = []
   app.decorate('routePermissions', catalogue)
   app.addHook('onRoute', (route) => {
@@ -54,21 +57,30 @@ async function authPlugin (app: FastifyInstance, options: AuthOptions) {
     for (const method of [route.method].flat()) {
       if (method !== 'HEAD') catalogue.push({ method, url: route.url, permission })
     }
+    // A route-level hook, added after the rate limiter's: unauthenticated floods are limited per
+    // address before a token is even checked.
+    if (permission !== 'public') route.onRequest = [...(route.onRequest ? [route.onRequest].flat() : []), authenticate]
   })
 
-  app.addHook('onRequest', async (request) => {
+  // Fail closed: a route that somehow escaped the hook above (registered before this plugin)
+  // still refuses anyone without a caller.
+  app.addHook('preValidation', async (request) => {
+    if (request.is404 || request.routeOptions.config.permission === 'public') return
+    if (!request.caller) throw unauthorized('send "Authorization: Bearer <token>"')
+  })
+
+  async function authenticate (request: FastifyRequest): Promise<void> {
     const permission = request.routeOptions.config.permission
-    // Unknown routes (404) carry no permission; they answer the same with or without a token.
     if (permission === undefined || permission === 'public') return
     const token = bearer(request)
     if (!token) throw unauthorized('send "Authorization: Bearer <token>"')
-    const caller = options.tokens.identify(token)
+    const caller = options.tokens.identify(token) ?? (permission === 'metrics.read' ? scraper?.identify(token) : undefined)
     if (!caller) throw unauthorized('the bearer token is not valid')
     request.caller = caller
     if (!roleHolds(caller.role, permission)) {
       throw new AppError(403, 'FORBIDDEN', 'Forbidden', `role ${caller.role} may not ${permission}`)
     }
-  })
+  }
 }
 
 export default fp(authPlugin, { name: 'auth' })

@@ -74,6 +74,7 @@ async function swaggerPlugin (app: FastifyInstance, options: SwaggerOptions) {
         { name: 'CSR', description: 'Local CSR checks' },
         { name: 'Tasks', description: 'Work for the departments' },
         { name: 'Purchases', description: 'The purchase kill switch' },
+        { name: 'Audit', description: 'The trail of admin actions' },
         { name: 'Docs', description: 'The API description' }
       ]
     },

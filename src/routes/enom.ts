@@ -44,7 +44,7 @@ const enomRoutes: FastifyPluginAsyncTypebox<EnomRoutesOptions> = async (app, { m
   }, async (request) => result(await checker.check(request.body, scopeOf(request))))
 
   app.post('/modules/:id/check-connection', {
-    config: { permission: 'modules.write' },
+    config: { permission: 'modules.write', audit: 'module.connection_checked' },
     schema: {
       tags: ['Modules'],
       operationId: 'checkModuleConnection',

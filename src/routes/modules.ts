@@ -19,7 +19,7 @@ const ModuleRef = Type.Ref('Module')
 
 const moduleRoutes: FastifyPluginAsyncTypebox<ModuleRoutesOptions> = async (app, { modules }) => {
   app.post('/modules', {
-    config: { permission: 'modules.write' },
+    config: { permission: 'modules.write', audit: 'module.created' },
     schema: {
       tags,
       operationId: 'createModule',
@@ -70,7 +70,7 @@ const moduleRoutes: FastifyPluginAsyncTypebox<ModuleRoutesOptions> = async (app,
   })
 
   app.patch('/modules/:id', {
-    config: { permission: 'modules.write' },
+    config: { permission: 'modules.write', audit: 'module.updated' },
     schema: {
       tags,
       operationId: 'updateModule',
@@ -96,7 +96,7 @@ const moduleRoutes: FastifyPluginAsyncTypebox<ModuleRoutesOptions> = async (app,
   })
 
   app.delete('/modules/:id', {
-    config: { permission: 'modules.write' },
+    config: { permission: 'modules.write', audit: 'module.deleted' },
     schema: {
       tags,
       operationId: 'deleteModule',

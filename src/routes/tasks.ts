@@ -60,7 +60,7 @@ const taskRoutes: FastifyPluginAsyncTypebox<TaskRoutesOptions> = async (app, { t
   })
 
   app.post('/tasks/:id/resolve', {
-    config: { permission: 'tasks.resolve' },
+    config: { permission: 'tasks.resolve', audit: 'task.resolved' },
     schema: {
       tags: ['Tasks'],
       operationId: 'resolveTask',
@@ -77,7 +77,7 @@ const taskRoutes: FastifyPluginAsyncTypebox<TaskRoutesOptions> = async (app, { t
   }, async () => purchases.state())
 
   app.post('/purchases/pause', {
-    config: { permission: 'purchases.control' },
+    config: { permission: 'purchases.control', audit: 'purchases.paused' },
     schema: {
       tags: ['Purchases'],
       operationId: 'pausePurchases',
@@ -88,7 +88,7 @@ const taskRoutes: FastifyPluginAsyncTypebox<TaskRoutesOptions> = async (app, { t
   }, async (request) => purchases.pause(request.caller?.name ?? 'unknown', request.body?.reason ?? null))
 
   app.post('/purchases/resume', {
-    config: { permission: 'purchases.control' },
+    config: { permission: 'purchases.control', audit: 'purchases.resumed' },
     schema: { tags: ['Purchases'], operationId: 'resumePurchases', summary: 'Allow purchases again', response: { 200: PauseStateSchema } }
   }, async (request) => purchases.resume(request.caller?.name ?? 'unknown'))
 }
