@@ -1,5 +1,6 @@
 // buildApp: the whole HTTP service as a Fastify instance, without listening. server.ts listens
 // and starts the jobs; tests call buildApp and use inject() or listen on a port of their own.
+import type { LookupFunction } from 'node:net'
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Logger } from 'pino'
@@ -24,6 +25,7 @@ import healthRoutes from './routes/health.js'
 import moduleRoutes from './routes/modules.js'
 import orderRoutes from './routes/orders.js'
 import taskRoutes, { TaskSchema } from './routes/tasks.js'
+import webhookRoutes from './routes/webhooks.js'
 import { BalanceSchema } from './schemas/enom.js'
 import { ModuleSchema } from './schemas/modules.js'
 import { OrderSchema } from './schemas/orders.js'
@@ -41,6 +43,8 @@ export interface AppDeps {
   /** The eNom client; built from the configuration when absent (tests inject one with a DNS resolver of their own). */
   enomClient?: EnomClient
   instanceId?: string
+  /** DNS for webhook deliveries (tests). */
+  webhookLookup?: LookupFunction
 }
 
 declare module 'fastify' {
@@ -77,6 +81,7 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
     logger: deps.logger,
     enomClient,
     onEnomCall: (command, outcome, durationMs) => metrics.enomDuration.observe({ command, outcome }, durationMs / 1000),
+    ...(deps.webhookLookup ? { webhookLookup: deps.webhookLookup } : {}),
     ...(deps.instanceId ? { instanceId: deps.instanceId } : {})
   })
   app.decorate('services', services)
@@ -116,6 +121,7 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   await app.register(csrRoutes)
   await app.register(taskRoutes, { tasks: services.tasks, purchases: services.purchases })
   await app.register(auditRoutes, { prisma: db.prisma })
+  await app.register(webhookRoutes, { webhooks: services.webhooks })
   await app.register(metricsRoute, { metrics })
   return app
 }

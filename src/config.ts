@@ -3,6 +3,7 @@
 // sees a typed Config. eNom credentials are not configuration: each processing module keeps its
 // own, encrypted, in the database.
 import { readFileSync } from 'node:fs'
+import { isIP } from 'node:net'
 import { resolve } from 'node:path'
 import { Type, type Static } from 'typebox'
 import { Value } from 'typebox/value'
@@ -45,6 +46,10 @@ export const EnvSchema = Type.Object({
   CERTS_SWEEP_TIME: Type.String({ pattern: '^\\d{2}:\\d{2}$', default: '03:00' }),
   SCHEDULER_TICK_MS: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 60_000 }),
   ACCOUNT_LEASE_WAIT_MS: Type.Integer({ minimum: 0, maximum: 600_000, default: 30_000 }),
+  WEBHOOK_ALLOWED_ORIGINS: Type.String({ default: '' }),
+  WEBHOOK_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 120_000, default: 10_000 }),
+  WEBHOOK_RETRY_HOURS: Type.Integer({ minimum: 1, maximum: 720, default: 72 }),
+  WEBHOOK_RETRY_BASE_MS: Type.Integer({ minimum: 10, maximum: 600_000, default: 10_000 }),
   METRICS_TOKEN: Type.Optional(Type.String({ minLength: 16 })),
   RATE_LIMIT_PER_MINUTE: Type.Integer({ minimum: 1, maximum: 10_000_000, default: 1200 }),
   RATE_LIMIT_ANON_PER_MINUTE: Type.Integer({ minimum: 1, maximum: 10_000_000, default: 120 }),
@@ -98,6 +103,12 @@ export interface Config {
   accountLeaseWaitMs: number
   /** How often recurring work is offered (and how soon a lost instance's calls are recovered). */
   schedulerTickMs: number
+  /** Origins webhook URLs may use; private addresses only where allowPrivate. */
+  webhookAllowedOrigins: AllowedOrigin[]
+  webhookTimeoutMs: number
+  webhookRetryHours: number
+  /** First retry delay of a failed delivery; later ones grow from it. */
+  webhookRetryBaseMs: number
   /** A token that may read /metrics and nothing else (for a scraper). */
   metricsToken: string | undefined
   /** Requests per minute per authenticated caller. */
@@ -222,6 +233,10 @@ export function loadConfig (source: NodeJS.ProcessEnv = process.env): Config {
     certsSweepTime: env.CERTS_SWEEP_TIME,
     accountLeaseWaitMs: env.ACCOUNT_LEASE_WAIT_MS,
     schedulerTickMs: env.SCHEDULER_TICK_MS,
+    webhookAllowedOrigins: parseWebhookOrigins(env.WEBHOOK_ALLOWED_ORIGINS),
+    webhookTimeoutMs: env.WEBHOOK_TIMEOUT_MS,
+    webhookRetryHours: env.WEBHOOK_RETRY_HOURS,
+    webhookRetryBaseMs: env.WEBHOOK_RETRY_BASE_MS,
     metricsToken: env.METRICS_TOKEN,
     rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
     rateLimitAnonPerMinute: env.RATE_LIMIT_ANON_PER_MINUTE,
@@ -272,4 +287,28 @@ export function migrationDatabaseUrl (source: NodeJS.ProcessEnv = process.env): 
   const url = source.DATABASE_URL
   if (url && !/^postgres(ql)?:\/\//.test(url)) throw new ConfigError('DATABASE_URL: must be a postgresql:// URL')
   return url || undefined
+}
+
+/**
+ * WEBHOOK_ALLOWED_ORIGINS: comma-separated origins webhook URLs may use (empty: none). An origin
+ * whose host is an IP address or localhost, or that is written `origin=private`, may reach private
+ * addresses; any other must resolve to public ones.
+ */
+export function parseWebhookOrigins (text: string): AllowedOrigin[] {
+  return text.split(',').map((o) => o.trim()).filter(Boolean).map((entry) => {
+    const marked = entry.endsWith('=private')
+    const originText = marked ? entry.slice(0, -'=private'.length) : entry
+    let url: URL
+    try {
+      url = new URL(originText)
+    } catch {
+      throw new ConfigError(`WEBHOOK_ALLOWED_ORIGINS: "${originText}" is not a URL origin`)
+    }
+    if (url.origin !== originText.replace(/\/$/, '') || !/^https?:$/.test(url.protocol)) {
+      throw new ConfigError(`WEBHOOK_ALLOWED_ORIGINS: "${originText}" must be a bare origin such as https://billing.example.com`)
+    }
+    const host = url.hostname.replace(/^\[|\]$/g, '')
+    const literal = isIP(host) !== 0 || host === 'localhost'
+    return { origin: url.origin, environment: 'live', allowPrivate: marked || literal }
+  })
 }

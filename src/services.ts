@@ -1,5 +1,6 @@
 // The service's parts, wired once: repositories, the eNom gateway, the domain services, and the
 // job runner with its scheduler. buildApp puts HTTP in front of them; server.ts starts the jobs.
+import type { LookupFunction } from 'node:net'
 import { hostname } from 'node:os'
 import type { Logger } from 'pino'
 import type { Config } from './config.js'
@@ -14,7 +15,11 @@ import { createBalanceService } from './domain/balance.js'
 import { createConnectionChecker } from './domain/connection-check.js'
 import { createEnomGateway } from './domain/enom-gateway.js'
 import { newId } from './domain/ids.js'
+import { createEvents } from './domain/events.js'
 import { createLowBalanceWatch } from './domain/low-balance.js'
+import { orderEvents } from './domain/order-events.js'
+import { createWebhookService } from './domain/webhooks.js'
+import { createWebhookDelivery } from './jobs/webhook-delivery.js'
 import { createModuleService, moduleTarget } from './domain/modules.js'
 import { createAccountLeases } from './domain/orders/accounts.js'
 import { createOrderService } from './domain/orders/service.js'
@@ -45,6 +50,8 @@ export interface ServiceDeps {
   enomClient: EnomClient
   /** Names this instance in job and lease rows. */
   instanceId?: string
+  /** DNS for webhook deliveries (tests). */
+  webhookLookup?: LookupFunction
   /** Told of every eNom call (metrics). */
   onEnomCall?: (command: string, outcome: string, durationMs: number) => void
 }
@@ -54,18 +61,19 @@ export function createServices (deps: ServiceDeps) {
   const prisma = db.prisma
   const instanceId = deps.instanceId ?? `${hostname()}:${process.pid}:${newId().slice(-6)}`
   const moduleRepo = createModuleRepository(prisma)
-  const orderRepo = createOrderRepository(prisma)
-  const idempotency = createIdempotencyRepository(prisma)
   const queue = createJobQueue(prisma)
+  const events = createEvents({ queue })
+  const orderRepo = createOrderRepository(prisma, { onStatusChange: orderEvents(events) })
+  const idempotency = createIdempotencyRepository(prisma)
   const gateway = createEnomGateway({ client: deps.enomClient, calls: createEnomCallRepository(prisma), log: logger, ...(deps.onEnomCall ? { onCall: deps.onEnomCall } : {}) })
-  const tasks = createTaskService({ repo: createTaskRepository(prisma) })
+  const tasks = createTaskService({ repo: createTaskRepository(prisma), prisma, events })
   const checker = createConnectionChecker({ gateway, allowedOrigins: config.enomAllowedOrigins })
   const target = (row: ModuleRow) => moduleTarget(row, deps.secrets)
   const balances = createBalanceService({
     gateway,
     ttlSeconds: config.balanceTtlSeconds,
     target,
-    persist: createLowBalanceWatch({ prisma, moduleRepo, tasks })
+    persist: createLowBalanceWatch({ prisma, moduleRepo, tasks, events })
   })
   const products = createProductService({ gateway, ttlSeconds: config.productsTtlSeconds, target })
   const modules = createModuleService({
@@ -76,6 +84,8 @@ export function createServices (deps: ServiceDeps) {
     openOrderIds: (id) => orderRepo.openOrderIdsOfModule(id),
     hasOrders: (id) => orderRepo.moduleHasOrders(id),
     checker,
+    prisma,
+    events,
     onCredentialsChanged: (id) => { balances.forget(id); products.forget(id) }
   })
   const purchases = createPurchaseSwitch(prisma)
@@ -97,6 +107,7 @@ export function createServices (deps: ServiceDeps) {
     jobs: queue,
     leases,
     purchases,
+    events,
     settings: {
       dailyCountLimit: config.spendLimitDailyCount,
       dailyAmountLimit: config.spendLimitDailyAmount,
@@ -105,6 +116,17 @@ export function createServices (deps: ServiceDeps) {
     },
     log: logger,
     wakeJobs: () => runnerRef.current?.wake()
+  })
+  const webhooks = createWebhookService({ prisma, secrets: deps.secrets, queue, allowedOrigins: config.webhookAllowedOrigins, wake: () => runnerRef.current?.wake() })
+  const delivery = createWebhookDelivery({
+    prisma,
+    secrets: deps.secrets,
+    allowedOrigins: config.webhookAllowedOrigins,
+    timeoutMs: config.webhookTimeoutMs,
+    retryHours: config.webhookRetryHours,
+    retryBaseMs: config.webhookRetryBaseMs,
+    log: logger.child({ component: 'webhooks' }),
+    ...(deps.webhookLookup ? { lookup: deps.webhookLookup } : {})
   })
   const handlers = createHandlers({
     orders,
@@ -120,7 +142,9 @@ export function createServices (deps: ServiceDeps) {
     syncIntervalMs: config.syncIntervalSeconds * 1000,
     reconcileDelayMs: config.reconcileDelaySeconds * 1000,
     stalledAfterMs: purchaseLeaseMs,
-    idempotencyTtlHours: config.idempotencyTtlHours
+    idempotencyTtlHours: config.idempotencyTtlHours,
+    events,
+    webhookDelivery: delivery.handler
   })
   const runner = new JobRunner({
     queue,
@@ -149,6 +173,8 @@ export function createServices (deps: ServiceDeps) {
     orderRepo,
     idempotency,
     queue,
+    events,
+    webhooks,
     runner: jobRunner,
     scheduler,
     /** Starts the job runner and the scheduler (server.ts; tests that exercise jobs). */
@@ -159,6 +185,7 @@ export function createServices (deps: ServiceDeps) {
     async stopJobs (graceMs: number) {
       scheduler.stop()
       await jobRunner.stop(graceMs)
+      await delivery.close()
     }
   }
 }

@@ -1,6 +1,7 @@
 // Processing-module rows. Plain objects in and out; money leaves as decimal strings.
 import { Prisma, type ProcessingModule } from '../generated/prisma/client.js'
 import type { Prisma as PrismaClient } from './database.js'
+import type { Tx } from './order-repository.js'
 
 export type ModuleRow = ProcessingModule
 
@@ -72,8 +73,8 @@ export function createModuleRepository (prisma: PrismaClient) {
 
     /** Records what eNom said (check outcome, identity, balance) without touching the version: an
      * admin's ETag must not go stale because a balance was read. */
-    async observe (id: string, observed: ModuleObservations): Promise<void> {
-      await prisma.processingModule.updateMany({ where: { id }, data: observationData(observed) })
+    async observe (id: string, observed: ModuleObservations, tx: Tx = prisma): Promise<void> {
+      await tx.processingModule.updateMany({ where: { id }, data: observationData(observed) })
     },
 
     /** Enabled, not deleted modules (the balance dashboard and the scheduled checks). */

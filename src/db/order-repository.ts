@@ -16,8 +16,11 @@ export interface OrderFilter {
 
 export type OrderChanges = Prisma.CertificateOrderUncheckedUpdateInput
 
-export function createOrderRepository (prisma: PrismaClient) {
-  return {
+/** Told, inside the transaction, of every status change (the events of the order). */
+export type StatusChangeHook = (tx: Tx, before: OrderStatus, after: OrderRow) => Promise<void>
+
+export function createOrderRepository (prisma: PrismaClient, hooks: { onStatusChange?: StatusChangeHook } = {}) {
+  const repo = {
     prisma,
 
     findById: (id: string, tx: Tx = prisma) => tx.certificateOrder.findUnique({ where: { id } }),
@@ -55,10 +58,10 @@ export function createOrderRepository (prisma: PrismaClient) {
      * Applies changes to an order; entering a final status releases the service's lock in the
      * same transaction, so that the service can be ordered for again.
      */
-    async update (id: string, changes: OrderChanges, tx: Tx = prisma): Promise<OrderRow> {
-      const row = await tx.certificateOrder.update({ where: { id }, data: { ...changes, updatedAt: new Date(), version: { increment: 1 } } })
-      if (FINAL_STATUSES.includes(row.status)) await tx.serviceLock.deleteMany({ where: { orderId: id } })
-      return row
+    async update (id: string, changes: OrderChanges, tx?: Tx): Promise<OrderRow> {
+      // A status change and its event commit together: without a transaction, one is opened.
+      if (!tx) return changes.status === undefined ? apply(id, changes, prisma) : prisma.$transaction((t) => apply(id, changes, t))
+      return apply(id, changes, tx)
     },
 
     insertAttempt: (data: Prisma.OrderAttemptUncheckedCreateInput, tx: Tx = prisma) => tx.orderAttempt.create({ data }),
@@ -92,6 +95,9 @@ export function createOrderRepository (prisma: PrismaClient) {
       return { count: agg._count._all, amount: (agg._sum.amount ?? new Prisma.Decimal(0)).toFixed(2) }
     },
 
+    /** Issued orders expiring before `before` (the expiry notices). */
+    expiringBefore: (before: Date, limit = 1000) => prisma.certificateOrder.findMany({ where: { status: 'issued', expiresAt: { lt: before } }, take: limit }),
+
     /** Orders the sync job follows that have no sync job yet (healing after a crash). */
     async followedWithoutJob (limit: number): Promise<string[]> {
       const rows = await prisma.$queryRaw<Array<{ id: string }>>`
@@ -103,6 +109,18 @@ export function createOrderRepository (prisma: PrismaClient) {
       return rows.map((r) => r.id)
     }
   }
+
+  async function apply (id: string, changes: OrderChanges, tx: Tx): Promise<OrderRow> {
+    const before = changes.status === undefined
+      ? undefined
+      : (await tx.$queryRaw<Array<{ status: OrderStatus }>>`SELECT status::text AS status FROM certificate_order WHERE id = ${id}::uuid FOR UPDATE`)[0]?.status
+    const row = await tx.certificateOrder.update({ where: { id }, data: { ...changes, updatedAt: new Date(), version: { increment: 1 } } })
+    if (FINAL_STATUSES.includes(row.status)) await tx.serviceLock.deleteMany({ where: { orderId: id } })
+    if (before !== undefined && before !== row.status) await hooks.onStatusChange?.(tx, before, row)
+    return row
+  }
+
+  return repo
 }
 
 export type OrderRepository = ReturnType<typeof createOrderRepository>

@@ -16,20 +16,12 @@ export function createTaskRepository (prisma: PrismaClient) {
   return {
     /** Inserts a task unless one with the same dedupe key exists; returns the task either way. */
     async create (data: Prisma.TaskUncheckedCreateInput, tx: Tx = prisma): Promise<{ task: TaskRow, created: boolean }> {
-      if (data.dedupeKey) {
-        const existing = await tx.task.findUnique({ where: { dedupeKey: data.dedupeKey } })
-        if (existing) return { task: existing, created: false }
-      }
-      try {
-        return { task: await tx.task.create({ data }), created: true }
-      } catch (err) {
-        // Two instances creating the same deduplicated task at once: the other one won.
-        if ((err as { code?: string }).code === 'P2002' && data.dedupeKey) {
-          const existing = await tx.task.findUnique({ where: { dedupeKey: data.dedupeKey } })
-          if (existing) return { task: existing, created: false }
-        }
-        throw err
-      }
+      // ON CONFLICT DO NOTHING: a duplicate must not abort the caller's transaction.
+      const { count } = await tx.task.createMany({ data: [data], skipDuplicates: true })
+      const task = count > 0
+        ? await tx.task.findUnique({ where: { id: data.id } })
+        : await tx.task.findUnique({ where: { dedupeKey: data.dedupeKey as string } })
+      return { task: task as TaskRow, created: count > 0 }
     },
 
     findById: (id: string) => prisma.task.findUnique({ where: { id } }),
@@ -49,9 +41,9 @@ export function createTaskRepository (prisma: PrismaClient) {
     },
 
     /** Resolves an open task; null when it was not open (already resolved or missing). */
-    async resolve (id: string, by: string, resolution: string | null): Promise<TaskRow | null> {
-      const result = await prisma.task.updateMany({ where: { id, status: 'open' }, data: { status: 'resolved', resolvedBy: by, resolution, resolvedAt: new Date() } })
-      return result.count === 0 ? null : prisma.task.findUnique({ where: { id } })
+    async resolve (id: string, by: string, resolution: string | null, tx: Tx = prisma): Promise<TaskRow | null> {
+      const result = await tx.task.updateMany({ where: { id, status: 'open' }, data: { status: 'resolved', resolvedBy: by, resolution, resolvedAt: new Date() } })
+      return result.count === 0 ? null : tx.task.findUnique({ where: { id } })
     },
 
     async openCountsByDepartment (): Promise<Array<{ department: string, count: number }>> {

@@ -6,6 +6,8 @@ import { isUniqueViolation } from '../db/errors.js'
 import type { CreateModule, ModuleView, UpdateModule } from '../schemas/modules.js'
 import { ConnectionFailed, type ConnectionChecker, type ConnectionSuccess } from './connection-check.js'
 import type { CallScope } from './enom-gateway.js'
+import type { Prisma as PrismaClient } from '../db/database.js'
+import type { Events } from './events.js'
 import { AppError, conflict, notFound, preconditionFailed, preconditionRequired, unprocessable } from './errors.js'
 import { newId } from './ids.js'
 import { normalizeMoney } from './money.js'
@@ -24,6 +26,8 @@ export interface ModuleServiceDeps {
   /** Whether the module has any order at all (new credentials must then reach the same account). */
   hasOrders: (moduleId: string) => Promise<boolean>
   checker: ConnectionChecker
+  prisma: PrismaClient
+  events: Events
   /** Called when a module's credentials change, so that caches of the old account are dropped. */
   onCredentialsChanged?: (moduleId: string) => void
 }
@@ -204,7 +208,11 @@ export function createModuleService (deps: ModuleServiceDeps) {
         return { row: await getRow(id), result }
       } catch (err) {
         if (err instanceof ConnectionFailed) {
-          await deps.repo.observe(id, { lastCheckAt: new Date(), lastCheckOk: false, lastCheckCause: err.connectionCause, lastCheckDetail: (err.detail ?? '').slice(0, 1000) })
+          const failure = err
+          await deps.prisma.$transaction(async (tx) => {
+            await deps.repo.observe(id, { lastCheckAt: new Date(), lastCheckOk: false, lastCheckCause: failure.connectionCause, lastCheckDetail: (failure.detail ?? '').slice(0, 1000) }, tx)
+            await deps.events.emit(tx, { type: 'module.connection_failed', moduleId: id, data: { moduleId: id, moduleName: row.name, cause: failure.connectionCause, detail: failure.detail ?? null } })
+          })
         }
         throw err
       }

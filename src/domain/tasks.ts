@@ -1,7 +1,9 @@
 // Tasks: when an operation cannot finish by itself (attempts spent, money at stake, eNom refusing
 // the account), a task goes to the department of the processing module, saying what failed, for
 // which order or module, the last error, and what the operator can do.
+import type { Prisma as PrismaClient } from '../db/database.js'
 import type { Tx } from '../db/order-repository.js'
+import type { Events } from './events.js'
 import type { TaskRepository, TaskRow } from '../db/task-repository.js'
 import { conflict, notFound } from './errors.js'
 import { newId } from './ids.js'
@@ -55,9 +57,21 @@ export function taskView (t: TaskRow): TaskView {
   }
 }
 
-export function createTaskService (deps: { repo: TaskRepository, onCreated?: (task: TaskRow) => void }) {
+export interface TaskServiceDeps {
+  repo: TaskRepository
+  prisma: PrismaClient
+  events: Events
+}
+
+function eventData (t: TaskRow) {
+  return { taskId: t.id, department: t.department, moduleId: t.moduleId, orderId: t.orderId, kind: t.kind, title: t.title, status: t.status }
+}
+
+export function createTaskService (deps: TaskServiceDeps) {
   return {
+    /** Opens a task (unless its dedupe key exists), with its task.created event, in one transaction. */
     async open (task: NewTask, tx?: Tx): Promise<TaskRow> {
+      if (!tx) return deps.prisma.$transaction((t) => this.open(task, t))
       const { task: row, created } = await deps.repo.create({
         id: newId(),
         department: task.department,
@@ -70,14 +84,18 @@ export function createTaskService (deps: { repo: TaskRepository, onCreated?: (ta
         action: task.action.slice(0, 2000),
         dedupeKey: task.dedupeKey ?? null
       }, tx)
-      if (created) deps.onCreated?.(row)
+      if (created) await deps.events.emit(tx, { type: 'task.created', orderId: row.orderId, moduleId: row.moduleId, data: eventData(row) })
       return row
     },
 
     list: deps.repo.list,
 
     async resolve (id: string, by: string, resolution: string | null): Promise<TaskRow> {
-      const resolved = await deps.repo.resolve(id, by, resolution)
+      const resolved = await deps.prisma.$transaction(async (tx) => {
+        const row = await deps.repo.resolve(id, by, resolution, tx)
+        if (row) await deps.events.emit(tx, { type: 'task.resolved', orderId: row.orderId, moduleId: row.moduleId, data: { ...eventData(row), resolvedBy: by, resolution } })
+        return row
+      })
       if (resolved) return resolved
       const existing = await deps.repo.findById(id)
       if (!existing) throw notFound('task', id)

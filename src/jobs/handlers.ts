@@ -12,6 +12,8 @@ import type { OrderService } from '../domain/orders/service.js'
 import { FOLLOWED_STATUSES, isFinal } from '../domain/orders/status.js'
 import type { SecretBox } from '../domain/secrets.js'
 import type { TaskService } from '../domain/tasks.js'
+import type { Events } from '../domain/events.js'
+import { expiryThreshold } from '../domain/order-events.js'
 import type { JobQueue, JobRow } from './queue.js'
 import type { JobHandler, JobResult } from './runner.js'
 
@@ -31,6 +33,8 @@ export interface HandlerDeps {
   /** A money-spending call still within this time may yet answer; reconcile only after it. */
   stalledAfterMs: number
   idempotencyTtlHours: number
+  events: Events
+  webhookDelivery: JobHandler
 }
 
 /** Sync backoff while nothing changes: the base interval times these factors (1 min … 6 h by default). */
@@ -135,6 +139,25 @@ export function createHandlers (deps: HandlerDeps): Record<string, JobHandler> {
           const oldestDate = oldest?.orderDate ? Date.parse(oldest.orderDate) : NaN
           if (list.certs.length < 250 || (Number.isFinite(oldestDate) && oldestDate < since)) break
         }
+      }
+      return { kind: 'done' }
+    },
+
+    'webhook.deliver': deps.webhookDelivery,
+
+    /** order.expiring at 30, 15, 7 and 1 days before expiry: once per order and threshold. */
+    async 'orders.expiry' () {
+      const now = new Date()
+      for (const order of await deps.orderRepo.expiringBefore(new Date(now.getTime() + 31 * DAY_MS))) {
+        const threshold = order.expiresAt ? expiryThreshold(order.expiresAt, now) : undefined
+        if (threshold === undefined) continue
+        await deps.orderRepo.prisma.$transaction((tx) => deps.events.emit(tx, {
+          type: 'order.expiring',
+          orderId: order.id,
+          moduleId: order.moduleId,
+          data: { orderId: order.id, serviceId: order.serviceId, domain: order.domain, expiresAt: order.expiresAt?.toISOString() ?? null, daysBefore: threshold },
+          dedupeKey: `expiring:${order.id}:${threshold}`
+        }))
       }
       return { kind: 'done' }
     },

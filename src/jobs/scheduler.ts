@@ -53,6 +53,7 @@ export class Scheduler {
     const hour = new Date(now)
     hour.setUTCMinutes(0, 0, 0)
     await queue.enqueueOnce({ kind: 'maintenance.reap', key: `reap:${hour.toISOString()}`, maxAttempts: 3 })
+    await queue.enqueueOnce({ kind: 'orders.expiry', key: `expiry:${hour.toISOString()}`, maxAttempts: 3 })
     const tick = this.options.tickMs ?? 60_000
     const slot = new Date(Math.floor(now.getTime() / tick) * tick)
     await queue.enqueueOnce({ kind: 'attempts.recover', key: `recover:${slot.toISOString()}`, maxAttempts: 1 })

@@ -8,7 +8,7 @@ import fp from 'fastify-plugin'
 import { Type } from 'typebox'
 import type { Prisma as PrismaClient } from '../db/database.js'
 import { newId } from '../domain/ids.js'
-import { DateTimeSchema, PageSchema, PaginationQuery, UuidSchema } from '../schemas/common.js'
+import { DateTimeSchema, PageSchema, PaginationQuery, UuidSchema, splitPage } from '../schemas/common.js'
 
 export type AuditAction =
   | 'module.created' | 'module.updated' | 'module.deleted' | 'module.connection_checked'
@@ -102,7 +102,7 @@ export const auditRoutes: FastifyPluginAsyncTypebox<{ prisma: PrismaClient }> = 
       response: { 200: PageSchema(AuditEventSchema) }
     }
   }, async (request) => {
-    const { limit, offset, ...filter } = request.query
+    const { page: { limit, offset }, filter } = splitPage(request.query)
     const where = { ...(filter.actor ? { actor: filter.actor } : {}), ...(filter.action ? { action: filter.action } : {}), ...(filter.targetId ? { targetId: filter.targetId } : {}) }
     const [items, total] = await prisma.$transaction([
       prisma.auditEvent.findMany({ where, orderBy: [{ at: 'desc' }, { id: 'desc' }], take: limit, skip: offset }),

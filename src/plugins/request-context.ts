@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
+import { requestScope } from '../request-scope.js'
 
 const REQUEST_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/
 
@@ -15,8 +16,10 @@ export function requestIdFor (req: IncomingMessage): string {
 }
 
 async function requestContextPlugin (app: FastifyInstance) {
-  app.addHook('onRequest', async (request, reply) => {
+  // The rest of the request runs inside its scope (callback style: `done` is called within run).
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id)
+    requestScope.run({ requestId: request.id }, done)
   })
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched'

@@ -75,6 +75,7 @@ async function swaggerPlugin (app: FastifyInstance, options: SwaggerOptions) {
         { name: 'Tasks', description: 'Work for the departments' },
         { name: 'Purchases', description: 'The purchase kill switch' },
         { name: 'Audit', description: 'The trail of admin actions' },
+        { name: 'Webhooks', description: 'Signed events for the billing backend' },
         { name: 'Docs', description: 'The API description' }
       ]
     },

@@ -3,7 +3,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { moduleEtag, type ModuleService } from '../domain/modules.js'
-import { IdParamsSchema } from '../schemas/common.js'
+import { IdParamsSchema, splitPage } from '../schemas/common.js'
 import {
   CreateModuleSchema, IfMatchHeadersSchema, ModuleListQuerySchema, ModulePageSchema, UpdateModuleSchema
 } from '../schemas/modules.js'
@@ -49,7 +49,7 @@ const moduleRoutes: FastifyPluginAsyncTypebox<ModuleRoutesOptions> = async (app,
       response: { 200: ModulePageSchema }
     }
   }, async (request) => {
-    const { limit, offset, ...filter } = request.query
+    const { page: { limit, offset }, filter } = splitPage(request.query)
     const page = await modules.list(filter, { limit, offset })
     return { items: page.items.map(modules.toView), total: page.total, limit, offset }
   })

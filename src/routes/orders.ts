@@ -4,7 +4,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type, type TSchema } from 'typebox'
 import type { OrderService } from '../domain/orders/service.js'
 import { problemResponse } from '../plugins/swagger.js'
-import { IdParamsSchema } from '../schemas/common.js'
+import { IdParamsSchema, splitPage } from '../schemas/common.js'
 import {
   ApproverEmailBodySchema, ApproverListSchema, CloseBodySchema, ConfigureOrderSchema, CreateOrderSchema, EmptyBodySchema,
   IdempotencyHeadersSchema, OrderListQuerySchema, OrderPageSchema, ReissueBodySchema
@@ -72,7 +72,7 @@ const orderRoutes: FastifyPluginAsyncTypebox<OrderRoutesOptions> = async (app, {
       response: { 200: OrderPageSchema }
     }
   }, async (request) => {
-    const { limit, offset, expiringBefore, ...filter } = request.query
+    const { page: { limit, offset }, filter: { expiringBefore, ...filter } } = splitPage(request.query)
     const page = await orders.list({ ...filter, ...(expiringBefore ? { expiringBefore: new Date(expiringBefore) } : {}) }, { limit, offset })
     return { items: page.items.map(orders.view), total: page.total, limit, offset }
   })

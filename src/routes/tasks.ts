@@ -4,7 +4,7 @@ import { Type } from 'typebox'
 import type { PurchaseSwitch } from '../domain/purchases.js'
 import { taskView, type TaskService } from '../domain/tasks.js'
 import { problemResponse } from '../plugins/swagger.js'
-import { DateTimeSchema, IdParamsSchema, PageSchema, PaginationQuery, UuidSchema } from '../schemas/common.js'
+import { DateTimeSchema, IdParamsSchema, PageSchema, PaginationQuery, UuidSchema, splitPage } from '../schemas/common.js'
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()])
 
@@ -54,7 +54,7 @@ const taskRoutes: FastifyPluginAsyncTypebox<TaskRoutesOptions> = async (app, { t
       response: { 200: PageSchema(Type.Ref('Task')) }
     }
   }, async (request) => {
-    const { limit, offset, ...filter } = request.query
+    const { page: { limit, offset }, filter } = splitPage(request.query)
     const page = await tasks.list(filter, { limit, offset })
     return { items: page.items.map(taskView), total: page.total, limit, offset }
   })

@@ -12,8 +12,19 @@ export const NonNegativeMoneySchema = Type.String({ pattern: '^\\d{1,12}\\.\\d{2
 export const DateTimeSchema = Type.String({ format: 'date-time' })
 
 export const PaginationQuery = {
-  limit: Type.Integer({ minimum: 1, maximum: 200, default: 50, description: 'Items per page' }),
-  offset: Type.Integer({ minimum: 0, maximum: 1_000_000, default: 0, description: 'Items to skip' })
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50, description: 'Items per page (default 50)' })),
+  offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000, default: 0, description: 'Items to skip (default 0)' }))
+}
+
+/** The page a query asks for (the validator fills the defaults; this keeps the types honest). */
+export function pageOf (query: { limit?: number | undefined, offset?: number | undefined }): { limit: number, offset: number } {
+  return { limit: query.limit ?? 50, offset: query.offset ?? 0 }
+}
+
+/** A list query split into its page and its filters. */
+export function splitPage<Q extends { limit?: number | undefined, offset?: number | undefined }> (query: Q): { page: { limit: number, offset: number }, filter: Omit<Q, 'limit' | 'offset'> } {
+  const { limit, offset, ...filter } = query
+  return { page: pageOf({ limit, offset }), filter }
 }
 
 export function PageSchema<T extends TSchema> (item: T) {

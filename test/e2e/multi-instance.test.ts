@@ -2,6 +2,7 @@
 // a third process whose ledger is the count: idempotency and one-order-per-service hold across
 // instances, purchases on one account are serialised, a job held by a killed instance is taken
 // over after its lease, and an order whose instance died mid-purchase is reconciled, not rebought.
+import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestDatabase, TOKENS, type TestDatabase } from '../support/app.js'
 import { call, startServiceProcess, startSimulatorProcess, type RunningProcess, type SimulatorProcess } from '../support/processes.js'
@@ -10,6 +11,7 @@ import { contacts, makeCsr } from '../support/enom.js'
 interface LedgerEntry { command: string, processed: boolean, certId?: number, outcome: string }
 
 let database: TestDatabase
+let db: pg.Pool
 let sim: SimulatorProcess
 let env: Record<string, string>
 const running: RunningProcess[] = []
@@ -37,6 +39,7 @@ const order = (serviceId: string) => ({ serviceId, productCode: 'certificate-rap
 beforeAll(async () => {
   sim = await startSimulatorProcess({ SIM_ACCOUNTS: 'resellid:resellpw:100000.00' })
   database = await createTestDatabase()
+  db = new pg.Pool({ connectionString: database.url, max: 2 })
   env = {
     ENOM_ALLOWED_ORIGINS: `https://reseller.enom.com,${sim.url}`,
     JOBS_ENABLED: 'false',
@@ -58,6 +61,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all(running.map((p) => p.kill()))
   await sim?.kill()
+  await db?.end()
   await database?.drop()
 })
 
@@ -115,7 +119,12 @@ describe('instances that die', () => {
     const configured = await call(worker.url, 'POST', `/orders/${placed.json.id}/configure`, TOKENS.billing,
       { csr: csr.pem, webServerType: 'apache', approverEmail: 'admin@example.com', contacts: contacts() }, { 'idempotency-key': '"takeover-configure"' })
     expect(configured.status, configured.text).toBe(200)
-    await until(async () => (await ledger('CertGetCertDetail')).length > 0 ? true : undefined)
+    // The worker holds the order's sync job (claimed, leased, stuck in eNom) when it dies.
+    const jobKey = `sync:${placed.json.id}`
+    const held = await until(async () => {
+      const { rows } = await db.query('SELECT status, locked_by, attempts FROM job WHERE key = $1', [jobKey])
+      return rows[0]?.status === 'running' ? rows[0] : undefined
+    })
     await worker.kill()
     await sim.control('DELETE', '/faults')
     const rescuer = await instance({ JOBS_ENABLED: 'true' })
@@ -124,6 +133,10 @@ describe('instances that die', () => {
       return o.json.status === 'issued' ? o.json : undefined
     }, 40_000)
     expect(issued.certificate.serialNumber).toEqual(expect.any(String))
+    const after = (await db.query('SELECT locked_by, attempts FROM job WHERE key = $1', [jobKey])).rows[0]
+    // The same job row, claimed again by the rescuer (or finished by it), after the lease ran out.
+    expect(after.attempts).toBeGreaterThanOrEqual(0)
+    expect(held.locked_by).not.toBe(after.locked_by)
     await rescuer.stop()
   }, 90_000)
 

@@ -17,6 +17,7 @@ import type { ProductService } from '../products.js'
 import type { PurchaseSwitch } from '../purchases.js'
 import type { SecretBox } from '../secrets.js'
 import type { TaskService } from '../tasks.js'
+import type { Events } from '../events.js'
 import { accountKey, type AccountLeases } from './accounts.js'
 import { actionAllowed, billmanagerStatus, type OrderAction } from './status.js'
 import type { OrderView } from '../../schemas/orders.js'
@@ -42,6 +43,7 @@ export interface OrderDeps {
   jobs: JobQueue
   leases: AccountLeases
   purchases: PurchaseSwitch
+  events: Events
   settings: OrderSettings
   log: Logger
   /** Pokes this instance's job runner (urgent work was enqueued). */

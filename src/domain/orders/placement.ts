@@ -141,6 +141,12 @@ export async function placeOrder (deps: OrderDeps, input: CreateOrder, caller: s
             renewalOfId: options.renewalOf?.id ?? null
           }
         })
+        await deps.events.emit(tx, {
+          type: 'order.created',
+          orderId,
+          moduleId: module.id,
+          data: { orderId, serviceId: input.serviceId, moduleId: module.id, productCode: product.productCode, years: input.years, domain: input.domain.toLowerCase(), status: 'purchasing', renewalOf: options.renewalOf?.id ?? null, caller }
+        })
         try {
           await tx.serviceLock.create({ data: { serviceId: input.serviceId, orderId } })
         } catch (err) {

@@ -1,0 +1,54 @@
+// Events for the billing backend. emit() writes the event into the outbox inside the caller's
+// transaction, together with one delivery per interested subscription and the job that delivers
+// them: committed with the change that caused it, or not at all. Delivery happens later, in the
+// job runner, so it never slows the request.
+import type { Tx } from '../db/order-repository.js'
+import type { JobQueue } from '../jobs/queue.js'
+import { currentRequestId } from '../request-scope.js'
+import { newId } from './ids.js'
+
+export const EVENT_TYPES = [
+  'order.created', 'order.status_changed', 'order.issued', 'order.failed', 'order.outcome_unknown', 'order.expiring',
+  'module.balance_below_minimal', 'module.connection_failed', 'task.created', 'task.resolved'
+] as const
+export type EventType = typeof EVENT_TYPES[number]
+
+export interface NewEvent {
+  type: EventType
+  orderId?: string | null
+  moduleId?: string | null
+  data: Record<string, unknown>
+  /** An event that must happen once only (e.g. order.expiring per order and threshold). */
+  dedupeKey?: string
+}
+
+/** Deliveries of one order's events go one after the other; other events are independent. */
+export function partitionOf (eventId: string, orderId: string | null | undefined): string {
+  return orderId ? `order:${orderId}` : `event:${eventId}`
+}
+
+export function createEvents (deps: { queue: JobQueue }) {
+  return {
+    async emit (tx: Tx, event: NewEvent): Promise<string | undefined> {
+      const id = newId()
+      const inserted = await tx.$queryRaw<Array<{ seq: bigint }>>`
+        INSERT INTO outbox_event (id, type, order_id, module_id, data, request_id, dedupe_key, created_at)
+        VALUES (${id}::uuid, ${event.type}, ${event.orderId ?? null}::uuid, ${event.moduleId ?? null}::uuid,
+                ${JSON.stringify(event.data)}::jsonb, ${currentRequestId() ?? null}, ${event.dedupeKey ?? null}, now())
+        ON CONFLICT (dedupe_key) DO NOTHING
+        RETURNING seq`
+      const seq = inserted[0]?.seq
+      if (seq === undefined) return undefined
+      const subscriptions = await tx.webhookSubscription.findMany({ where: { enabled: true, deletedAt: null }, select: { id: true, eventTypes: true } })
+      const partition = partitionOf(id, event.orderId)
+      for (const sub of subscriptions) {
+        if (sub.eventTypes.length > 0 && !sub.eventTypes.includes(event.type)) continue
+        await tx.webhookDelivery.create({ data: { id: newId(), subscriptionId: sub.id, eventId: id, partition, seq } })
+        await deps.queue.enqueue({ kind: 'webhook.deliver', key: `webhook:${sub.id}:${partition}`, payload: { subscriptionId: sub.id, partition }, maxAttempts: 1000 }, tx)
+      }
+      return id
+    }
+  }
+}
+
+export type Events = ReturnType<typeof createEvents>
