@@ -38,8 +38,17 @@ async function main (): Promise<void> {
       }, config.shutdownGraceMs + 5000)
       force.unref()
       try {
+        // Stop claiming jobs at once; running ones get the grace period less a second, then are
+        // aborted and given back, so that the release is written before the pool closes.
+        const jobsStopped = app?.services.stopJobs(Math.max(0, config.shutdownGraceMs - 1000))
         // Stop taking requests, let the ones in flight finish (Fastify answers 503 meanwhile).
-        if (app) await closeWithin(app, config.shutdownGraceMs)
+        if (app && !await closeWithin(app, config.shutdownGraceMs)) {
+          // Past the grace period: what is still running is cut, so that the process can end.
+          log.warn({ graceMs: config.shutdownGraceMs }, 'requests still running after the grace period are cut')
+          app.server.closeAllConnections()
+          await app.services.gateway.client.destroy()
+        }
+        await jobsStopped
         await db?.close()
         await embedded?.stop()
         log.info('stopped')
@@ -79,13 +88,15 @@ async function main (): Promise<void> {
   }
 }
 
-async function closeWithin (app: FastifyInstance, ms: number): Promise<void> {
+/** Closes the app; false when it was still closing after `ms`. */
+async function closeWithin (app: FastifyInstance, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined
-  await Promise.race([
-    app.close(),
-    new Promise<void>((resolve) => { timer = setTimeout(resolve, ms) })
+  const closed = await Promise.race([
+    app.close().then(() => true),
+    new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), ms) })
   ])
   clearTimeout(timer)
+  return closed
 }
 
 main().catch((err) => {

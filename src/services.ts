@@ -144,7 +144,8 @@ export function createServices (deps: ServiceDeps) {
     stalledAfterMs: purchaseLeaseMs,
     idempotencyTtlHours: config.idempotencyTtlHours,
     events,
-    webhookDelivery: delivery.handler
+    webhookDelivery: delivery.handler,
+    retentionDays: config.retentionDays
   })
   const runner = new JobRunner({
     queue,

@@ -166,6 +166,11 @@ export class EnomClient {
   certResendFulfillmentEmail (c: EnomCredentials, p: { certId: string }, ctx?: CallContext): Promise<SuccessResult> { return this.call(certResendFulfillmentEmail, c, p, ctx) }
 
   /** Closes every connection pool; later calls fail with delivery not_sent. */
+  /** Stops at once, failing the calls still in flight (shutdown past its grace period). */
+  destroy (): Promise<void> {
+    return this.transport.destroy()
+  }
+
   close (): Promise<void> {
     return this.transport.close()
   }

@@ -216,6 +216,14 @@ export class Transport {
     })
   }
 
+  /** Stops at once: calls still in flight fail (their outcome is then unknown to the caller). */
+  async destroy (): Promise<void> {
+    this.closed = true
+    const pools = [...this.pools.values()]
+    this.pools.clear()
+    await Promise.allSettled(pools.map((p) => p.destroy()))
+  }
+
   async close (): Promise<void> {
     this.closed = true
     const pools = [...this.pools.values()]

@@ -12,6 +12,7 @@ import type { OrderService } from '../domain/orders/service.js'
 import { FOLLOWED_STATUSES, isFinal } from '../domain/orders/status.js'
 import type { SecretBox } from '../domain/secrets.js'
 import type { TaskService } from '../domain/tasks.js'
+import { Prisma } from '../generated/prisma/client.js'
 import type { Events } from '../domain/events.js'
 import { expiryThreshold } from '../domain/order-events.js'
 import type { JobQueue, JobRow } from './queue.js'
@@ -35,6 +36,7 @@ export interface HandlerDeps {
   idempotencyTtlHours: number
   events: Events
   webhookDelivery: JobHandler
+  retentionDays: number
 }
 
 /** Sync backoff while nothing changes: the base interval times these factors (1 min … 6 h by default). */
@@ -44,16 +46,17 @@ const DAY_MS = 24 * 3600_000
 const later = (ms: number, extra: Omit<JobResult & { kind: 'reschedule' }, 'kind' | 'runAt'> = {}): JobResult => ({ kind: 'reschedule', runAt: new Date(Date.now() + ms), ...extra })
 
 export function createHandlers (deps: HandlerDeps): Record<string, JobHandler> {
-  const scope = (log: Logger): CallScope => ({ log })
+  // The job's signal aborts its eNom calls when the instance shuts down past its grace period.
+  const scope = ({ log, signal }: { log: Logger, signal: AbortSignal }): CallScope => ({ log, signal })
 
   return {
     /** Follows an order until it is final; issued certificates are checked daily for reissue and refund. */
-    async 'order.sync' (job: JobRow, { log }) {
+    async 'order.sync' (job: JobRow, ctx) {
       const orderId = String(job.payload.orderId)
       const order = await deps.orderRepo.findById(orderId)
       if (!order || !order.enomCertId || !FOLLOWED_STATUSES.includes(order.status)) return { kind: 'done' }
       const before = `${order.status}:${order.serialNumber ?? ''}`
-      const { order: after } = await deps.orders.syncForJob(orderId, scope(log))
+      const { order: after } = await deps.orders.syncForJob(orderId, scope(ctx))
       if (isFinal(after.status) && after.status !== 'issued') return { kind: 'done' }
       if (after.status === 'issued') return later(DAY_MS, { resetAttempts: true, payload: { orderId, idle: 0 } })
       const changed = `${after.status}:${after.serialNumber ?? ''}` !== before
@@ -62,20 +65,21 @@ export function createHandlers (deps: HandlerDeps): Record<string, JobHandler> {
     },
 
     /** Settles an attempt whose outcome is unknown; never resends it. */
-    async 'order.reconcile' (job: JobRow, { log }) {
+    async 'order.reconcile' (job: JobRow, ctx) {
+      const { log } = ctx
       const attemptId = String(job.payload.attemptId)
       const checks = Number(job.payload.checks ?? 0)
-      const outcome = await deps.orders.reconcile(attemptId, checks, scope(log), deps.stalledAfterMs)
+      const outcome = await deps.orders.reconcile(attemptId, checks, scope(ctx), deps.stalledAfterMs)
       log.info({ attemptId, outcome, checks }, 'reconciliation')
       if (outcome === 'wait') return later(Math.max(deps.reconcileDelayMs, 1000), { payload: { attemptId, checks: checks + 1 } })
       return { kind: 'done' }
     },
 
     /** Reads every enabled module's balance (BILLmanager's twice-daily check); crossings open tasks. */
-    async 'balance.check' (_job: JobRow, { log }) {
+    async 'balance.check' (_job: JobRow, ctx) {
       const failures: string[] = []
       for (const module of await deps.moduleRepo.listActive()) {
-        const view = await deps.balances.get(module, scope(log), { refresh: true }).catch((err: Error) => {
+        const view = await deps.balances.get(module, scope(ctx), { refresh: true }).catch((err: Error) => {
           failures.push(`${module.name}: ${err.message}`)
           return undefined
         })
@@ -107,7 +111,7 @@ export function createHandlers (deps: HandlerDeps): Record<string, JobHandler> {
     },
 
     /** Daily: each eNom account's certificates against the local orders. */
-    async 'certs.sweep' (_job: JobRow, { log }) {
+    async 'certs.sweep' (_job: JobRow, ctx) {
       const modules = await deps.moduleRepo.listActive()
       const seen = new Set<string>()
       for (const module of modules) {
@@ -119,7 +123,7 @@ export function createHandlers (deps: HandlerDeps): Record<string, JobHandler> {
         const target = await moduleTarget(module, deps.secrets)
         const since = Date.now() - 45 * DAY_MS
         for (let page = 0; page < 40; page++) {
-          const list = await deps.gateway.call(target, 'CertGetCerts', scope(log), (c, creds, ctx) =>
+          const list = await deps.gateway.call(target, 'CertGetCerts', scope(ctx), (c, creds, ctx) =>
             c.certGetCerts(creds, { sortBy: 'CertID', sortDirection: 'Desc', pageSize: 250, startPosition: page * 250 + 1 }, ctx))
           for (const cert of list.certs) {
             if (known.has(cert.certId)) continue
@@ -159,6 +163,27 @@ export function createHandlers (deps: HandlerDeps): Record<string, JobHandler> {
           dedupeKey: `expiring:${order.id}:${threshold}`
         }))
       }
+      return { kind: 'done' }
+    },
+
+    /**
+     * Data kept no longer than needed: the CSR and contact data of orders final for RETENTION_DAYS,
+     * and their eNom call audit rows. The certificate, its serial and dates stay (they are public).
+     */
+    async 'retention.purge' (_job: JobRow, { log }) {
+      const before = new Date(Date.now() - deps.retentionDays * DAY_MS)
+      const prisma = deps.orderRepo.prisma
+      const old = await prisma.certificateOrder.findMany({
+        where: { status: { in: ['issued', 'refunded', 'closed', 'failed'] }, updatedAt: { lt: before }, OR: [{ csr: { not: null } }, { contacts: { not: Prisma.AnyNull } }] },
+        select: { id: true },
+        take: 5000
+      })
+      const ids = old.map((o) => o.id)
+      const [orders, calls] = await prisma.$transaction([
+        prisma.certificateOrder.updateMany({ where: { id: { in: ids } }, data: { csr: null, contacts: Prisma.DbNull } }),
+        prisma.enomCall.deleteMany({ where: { OR: [{ orderId: { in: ids } }, { orderId: null, startedAt: { lt: before } }] } })
+      ])
+      log.info({ orders: orders.count, calls: calls.count, retentionDays: deps.retentionDays }, 'retention purge')
       return { kind: 'done' }
     },
 

@@ -49,6 +49,7 @@ export class Scheduler {
     }
     for (const slot of dueSlots([this.options.certsSweepTime], now, 12 * 3600_000)) {
       await queue.enqueueOnce({ kind: 'certs.sweep', key: `certs-sweep:${slot.toISOString()}`, maxAttempts: 10 })
+      await queue.enqueueOnce({ kind: 'retention.purge', key: `retention:${slot.toISOString()}`, maxAttempts: 3 })
     }
     const hour = new Date(now)
     hour.setUTCMinutes(0, 0, 0)

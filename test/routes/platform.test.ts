@@ -69,7 +69,8 @@ describe('GET /health', () => {
       try {
         const started = Date.now()
         const res = await app.inject({ url: '/health' })
-        expect(Date.now() - started).toBeLessThan(1500)
+        // Bounded by the 300 ms probe timeout; the margin is for a machine busy with other test files.
+        expect(Date.now() - started).toBeLessThan(3000)
         expect(res.statusCode).toBe(503)
         expect(res.json()).toMatchObject({ status: 'unavailable', db: 'down' })
         expect((await app.inject({ url: '/health/ready' })).statusCode).toBe(503)
