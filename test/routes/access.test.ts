@@ -1,6 +1,9 @@
 // The role matrix, cell by cell, as the running service applies it: every registered route is
 // called without a token, with a wrong token, and with each role's token.
+import Fastify from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import authPlugin from '../../src/plugins/auth.js'
+import errorsPlugin from '../../src/plugins/errors.js'
 import { PERMISSIONS, ROLES, TokenRegistry, roleHolds, type Permission } from '../../src/domain/access.js'
 import { auth, createTestDatabase, startTestApp, type TestApp, type TestDatabase } from '../support/app.js'
 
@@ -85,6 +88,23 @@ describe('role matrix', () => {
     expect((await t.app.inject({ url: '/modules', headers: { authorization: `bearer ${token}` } })).statusCode).toBe(200)
     expect((await t.app.inject({ url: '/modules', headers: { authorization: `Basic ${token}` } })).statusCode).toBe(401)
     expect((await t.app.inject({ url: '/modules', headers: { authorization: `Bearer ${token} extra` } })).statusCode).toBe(401)
+  })
+})
+
+describe('fail-closed authentication', () => {
+  it('refuses anyone without a token on a route registered before the auth plugin', async () => {
+    const app = Fastify()
+    await app.register(errorsPlugin)
+    app.get('/early', { config: { permission: 'modules.read' } }, async () => ({ secret: 'data' }))
+    await app.register(authPlugin, { tokens: TokenRegistry.parse('a:admin:aaaaaaaaaaaaaaaaaaaa') })
+    app.get('/late', { config: { permission: 'modules.read' } }, async () => ({ ok: true }))
+    try {
+      expect((await app.inject({ url: '/early' })).statusCode).toBe(401)
+      expect((await app.inject({ url: '/late' })).statusCode).toBe(401)
+      expect((await app.inject({ url: '/late', headers: { authorization: 'Bearer aaaaaaaaaaaaaaaaaaaa' } })).statusCode).toBe(200)
+    } finally {
+      await app.close()
+    }
   })
 })
 
