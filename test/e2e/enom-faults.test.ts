@@ -3,6 +3,7 @@
 // spend money end outcome_unknown, are reconciled from eNom's records, and are never sent twice.
 // Each case has an eNom account of its own, so cases run side by side without seeing each other.
 import { randomUUID } from 'node:crypto'
+import type { LightMyRequestResponse } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { FaultInput } from '../../src/simulator/faults.js'
 import { auth, createTestDatabase, startTestApp, type TestApp, type TestDatabase } from '../support/app.js'
@@ -118,7 +119,7 @@ const readOrder = async (id: string) => (await t.app.inject({ url: `/orders/${id
 interface ReadRoute {
   name: string
   /** Prepares what the route needs (without faults), then returns the request to send. */
-  prepare: () => Promise<{ uid: string, send: () => ReturnType<TestApp['app']['inject']> }>
+  prepare: () => Promise<{ uid: string, send: () => Promise<LightMyRequestResponse> }>
 }
 
 const READ_ROUTES: ReadRoute[] = [
