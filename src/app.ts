@@ -15,7 +15,7 @@ import { auditRoutes, auditTrail } from './plugins/audit.js'
 import authPlugin from './plugins/auth.js'
 import limitsPlugin from './plugins/limits.js'
 import metricsPlugin, { metricsRoute } from './plugins/metrics.js'
-import errorsPlugin from './plugins/errors.js'
+import errorsPlugin, { frameworkError } from './plugins/errors.js'
 import idempotencyPlugin from './plugins/idempotency.js'
 import requestContextPlugin, { requestIdFor } from './plugins/request-context.js'
 import swaggerPlugin from './plugins/swagger.js'
@@ -66,9 +66,13 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
     trustProxy: config.trustProxy,
     bodyLimit: BODY_LIMIT_BYTES,
     return503OnClosing: true,
-    forceCloseConnections: 'idle'
+    forceCloseConnections: 'idle',
+    frameworkErrors: frameworkError
   }).withTypeProvider<TypeBoxTypeProvider>()
   app.setValidatorCompiler(validatorCompiler)
+  // A plugin that calls addSchema gets a schema controller of its own, and with it Fastify's default
+  // (lenient, coercing) validator: every route is given ours explicitly so that none escapes it.
+  app.addHook('onRoute', (route) => { route.validatorCompiler ??= validatorCompiler })
   // A JSON API: other media types are 415, not parsed into strings that then fail validation.
   app.removeContentTypeParser('text/plain')
 

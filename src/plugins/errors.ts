@@ -78,6 +78,20 @@ const FRAMEWORK_ERRORS: Record<string, { status: number, code: string, title: st
   FST_ERR_ASYNC_CONSTRAINT: { status: 400, code: 'BAD_REQUEST', title: 'Bad request' }
 }
 
+/**
+ * Fastify's `frameworkErrors`: errors the router raises before a route (and so before the error
+ * handler) is chosen — a URL that does not decode, a path parameter over the length limit.
+ */
+export function frameworkError (error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+    return sendProblem(request, reply, 414, 'URI_TOO_LONG', 'URI too long', 'a path segment is longer than any id the service uses')
+  }
+  if (error.code === 'FST_ERR_BAD_URL') {
+    return sendProblem(request, reply, 400, 'BAD_URL', 'Bad request', 'the URL is not valid (malformed percent-encoding)')
+  }
+  return sendProblem(request, reply, 400, 'BAD_REQUEST', 'Bad request', 'the request could not be routed')
+}
+
 async function errorsPlugin (app: FastifyInstance) {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof AppError) {

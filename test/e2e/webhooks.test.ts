@@ -235,4 +235,18 @@ describe('subscriptions', () => {
     expect((await t.app.inject({ url: '/webhooks', headers: auth('billing') })).statusCode).toBe(403)
     expect((await t.app.inject({ method: 'DELETE', url: `/webhooks/${id}`, headers: auth('admin') })).json().enabled).toBe(false)
   })
+
+  it('are validated as strictly as every other route: unknown fields, text for numbers and odd ids are 400', async () => {
+    const extra = await t.app.inject({ method: 'POST', url: '/webhooks', headers: auth('admin'), payload: { url: receiverUrl, surprise: true } })
+    expect(extra.statusCode, extra.body).toBe(400)
+    expect(extra.json().errors).toEqual([{ field: 'body.surprise', message: 'is not a known field' }])
+    const typed = await t.app.inject({ method: 'POST', url: '/webhooks', headers: auth('admin'), payload: { url: receiverUrl, description: 123 } })
+    expect(typed.statusCode).toBe(400)
+    const { id } = await subscribe()
+    for (const url of [`/webhooks/urn:uuid:${id}`, `/webhooks/urn:uuid:${id}/deliveries`, `/webhooks/${id}/deliveries?limit=Infinity`, `/webhooks/${id}/deliveries?offset=1e400`]) {
+      const res = await t.app.inject({ url, headers: auth('admin') })
+      expect(res.statusCode, url).toBe(400)
+      expect(res.json().code).toBe('VALIDATION_FAILED')
+    }
+  })
 })

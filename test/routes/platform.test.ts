@@ -114,6 +114,52 @@ describe('unknown routes and bad bodies', () => {
     expect(res.json()).toMatchObject({ code: 'ROUTE_NOT_FOUND', status: 404 })
   })
 
+  it('answers problem+json for URLs the router cannot take: bad percent-encoding, over-long path segments', async () => {
+    const bad = await t.app.inject({ url: '/modules/%E0%A4%A', headers: auth('ops') })
+    expect(bad.statusCode).toBe(400)
+    expect(bad.headers['content-type']).toMatch(/^application\/problem\+json/)
+    expect(bad.json()).toMatchObject({ code: 'BAD_URL', status: 400 })
+    const long = await t.app.inject({ url: `/modules/${'a'.repeat(150)}`, headers: auth('ops') })
+    expect(long.statusCode).toBe(414)
+    expect(long.headers['content-type']).toMatch(/^application\/problem\+json/)
+    expect(long.json()).toMatchObject({ code: 'URI_TOO_LONG', status: 414 })
+  })
+
+  it('refuses text PostgreSQL cannot store (NUL, unpaired surrogates) in bodies, queries and keys, naming the field', async () => {
+    const cases = [
+      { method: 'POST' as const, url: '/purchases/pause', payload: { reason: 'A\u0000B' }, field: 'body.reason' },
+      { method: 'POST' as const, url: '/purchases/pause', payload: { reason: 'A\udfffB' }, field: 'body.reason' },
+      { method: 'POST' as const, url: '/modules', payload: { name: 'x\ud800', dataCenter: 'dc', department: 'ssl', sort: 1, apiUrl: 'https://reseller.enom.com/interface.asp', username: 'u', password: 'p', checkConnection: false }, field: 'body.name' },
+      { method: 'GET' as const, url: '/modules?dataCenter=A%00a', field: 'query.dataCenter' },
+      { method: 'GET' as const, url: '/audit?actor=%00', field: 'query.actor' }
+    ]
+    for (const c of cases) {
+      const res = await t.app.inject({ method: c.method, url: c.url, headers: auth('admin'), ...(c.payload ? { payload: c.payload } : {}) })
+      expect(res.statusCode, `${c.url}: ${res.body}`).toBe(400)
+      expect(res.json()).toMatchObject({ code: 'VALIDATION_FAILED', errors: [{ field: c.field }] })
+    }
+    expect((await t.app.inject({ url: '/purchases/status', headers: auth('admin') })).json().paused).toBe(false)
+    expect((await t.db.pool.query("SELECT count(*)::int AS n FROM processing_module WHERE name LIKE 'x%'")).rows[0].n).toBe(0)
+  })
+
+  it('refuses a date-time JavaScript cannot represent (a leap second, 30 February) with 400', async () => {
+    for (const at of ['2016-12-31T23:59:60Z', '2026-02-30T00:00:00Z']) {
+      const res = await t.app.inject({ url: `/orders?expiringBefore=${at}`, headers: auth('ops') })
+      expect(res.statusCode, at).toBe(400)
+      expect(res.json().errors[0].field).toBe('query.expiringBefore')
+    }
+    expect((await t.app.inject({ url: '/orders?expiringBefore=2026-02-28T00:00:00.5%2B05:30', headers: auth('ops') })).statusCode).toBe(200)
+  })
+
+  it('answers 400 for a PATCH with no body or a null body, not 500', async () => {
+    const url = '/modules/01900000-0000-7000-8000-000000000000'
+    for (const payload of [undefined, 'null']) {
+      const res = await t.app.inject({ method: 'PATCH', url, headers: { ...auth('admin'), 'if-match': '"v1"', ...(payload ? { 'content-type': 'application/json' } : {}) }, ...(payload ? { payload } : {}) })
+      expect(res.statusCode, res.body).toBe(400)
+      expect(res.json().code).toBe('VALIDATION_FAILED')
+    }
+  })
+
   it('answers 400 INVALID_JSON, 415 for other media types, and 413 for oversized bodies', async () => {
     const broken = await t.app.inject({ method: 'POST', url: '/modules', headers: { ...auth('admin'), 'content-type': 'application/json' }, payload: '{"name": ' })
     expect(broken.statusCode).toBe(400)
