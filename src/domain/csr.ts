@@ -47,11 +47,31 @@ export async function parseCsr (pem: string, options: { domain?: string } = {}):
   } catch {
     throw csrError('CSR_MALFORMED', 'the CSR could not be decoded (damaged base64 or DER)')
   }
-  const field = (name: string) => csr.subjectName.getField(name)[0] ?? null
-  const commonName = field('CN')
+  // The library decodes the subject, the key and the extensions lazily, on first access: a damaged
+  // key or name throws only then, so every part is read here, where a failure means a malformed CSR.
+  let decoded: {
+    subject: ParsedCsr['subject']
+    commonName: string | null
+    algorithm: { name: string, modulusLength?: number, namedCurve?: string }
+    sans: string[]
+    signature: { name: string, hash?: { name: string } }
+  }
+  try {
+    const field = (name: string) => csr.subjectName.getField(name)[0] ?? null
+    const sanExtension = csr.extensions.find((e) => e instanceof x509.SubjectAlternativeNameExtension) as x509.SubjectAlternativeNameExtension | undefined
+    decoded = {
+      subject: { organization: field('O'), organizationalUnit: field('OU'), locality: field('L'), state: field('ST'), country: field('C'), email: field('E') },
+      commonName: field('CN'),
+      algorithm: csr.publicKey.algorithm as { name: string, modulusLength?: number, namedCurve?: string },
+      sans: (sanExtension?.names.items ?? []).filter((n) => n.type === 'dns').map((n) => normalizeDomain(n.value)),
+      signature: csr.signatureAlgorithm as { name: string, hash?: { name: string } }
+    }
+  } catch {
+    throw csrError('CSR_MALFORMED', 'the CSR could not be decoded (damaged subject, public key or extension)')
+  }
+  const { commonName, algorithm, sans, signature, subject } = decoded
   if (!commonName) throw csrError('CSR_NO_COMMON_NAME', 'the CSR has no common name (CN)')
 
-  const algorithm = csr.publicKey.algorithm as { name: string, modulusLength?: number, namedCurve?: string }
   let keyType: ParsedCsr['keyType']
   let keySize: number
   if (algorithm.name.startsWith('RSA')) {
@@ -72,24 +92,13 @@ export async function parseCsr (pem: string, options: { domain?: string } = {}):
   } catch { /* treated as invalid below */ }
   if (!signatureValid) throw csrError('CSR_SIGNATURE_INVALID', "the CSR's signature does not match its public key")
 
-  const sanExtension = csr.extensions.find((e) => e instanceof x509.SubjectAlternativeNameExtension) as x509.SubjectAlternativeNameExtension | undefined
-  const sans = (sanExtension?.names.items ?? []).filter((n) => n.type === 'dns').map((n) => normalizeDomain(n.value))
-
   if (options.domain !== undefined && normalizeDomain(commonName) !== normalizeDomain(options.domain)) {
     throw csrError('CSR_DOMAIN_MISMATCH', `the CSR is for ${commonName}, not for the order's domain ${options.domain}`)
   }
-  const signature = csr.signatureAlgorithm as { name: string, hash?: { name: string } }
   return {
     commonName: normalizeDomain(commonName),
     sans,
-    subject: {
-      organization: field('O'),
-      organizationalUnit: field('OU'),
-      locality: field('L'),
-      state: field('ST'),
-      country: field('C'),
-      email: field('E')
-    },
+    subject,
     keyType,
     keySize,
     signatureAlgorithm: signature.hash ? `${signature.name} with ${signature.hash.name}` : signature.name,
