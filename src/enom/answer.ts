@@ -40,7 +40,9 @@ export function readAnswer<I, S extends TSchema> (cmd: Command<I, S>, body: stri
   try {
     return read(cmd, body, input, options)
   } catch (e) {
-    throw toEnomError(cmd.name, e, cmd.kind === 'read')
+    // Whatever fails while reading a received body means the body could not be read.
+    const known = e instanceof EnomError || e instanceof EnvelopeError || e instanceof ShapeError
+    throw toEnomError(cmd.name, known ? e : new ShapeError(`answer could not be read: ${(e as Error)?.message ?? String(e)}`), cmd.kind === 'read')
   }
 }
 

@@ -68,7 +68,8 @@ function decodeEntities (text: string): string {
     const named = NAMED[lower]
     if (named !== undefined) return named
     const code = lower.startsWith('#x') ? Number.parseInt(lower.slice(2), 16) : Number.parseInt(lower.slice(1), 10)
-    return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : whole
+    // XML has no NUL and no surrogate code points; such a reference stays as written.
+    return code > 0 && code <= 0x10ffff && (code < 0xd800 || code > 0xdfff) ? String.fromCodePoint(code) : whole
   })
 }
 
@@ -106,6 +107,7 @@ export function parseXml (body: string, maxBytes: number): XmlElement {
   const text = body.replace(/^\uFEFF/, '').trim()
   if (text === '') throw new EnvelopeError('response body is empty')
   if (/<!DOCTYPE|<!ENTITY/i.test(text)) throw new EnvelopeError('response carries a document type declaration')
+  if (text.includes('\u0000')) throw new EnvelopeError('response contains a NUL character, which XML does not allow')
   let source = text
   const verdict = XMLValidator.validate(text)
   if (verdict !== true) {
@@ -120,7 +122,15 @@ export function parseXml (body: string, maxBytes: number): XmlElement {
       throw new EnvelopeError(`response is not well-formed XML (${verdict.err.code} at line ${verdict.err.line})`)
     }
   }
-  const nodes = parser.parse(source) as RawNode[]
+  let nodes: RawNode[]
+  try {
+    nodes = parser.parse(source) as RawNode[]
+  } catch {
+    // The validator and the parser do not refuse exactly the same documents (nesting depth,
+    // processing instructions, a CDATA cut by the repair above): the parser's verdict wins. Its
+    // message may quote the body, so it is not repeated.
+    throw new EnvelopeError('response is not well-formed XML (refused by the parser)')
+  }
   const roots: XmlElement[] = []
   for (const node of nodes) {
     const key = Object.keys(node).find((k) => k !== ':@')

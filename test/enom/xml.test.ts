@@ -124,6 +124,34 @@ describe('parseEnvelope: malformed answers', () => {
     expect(refusal('<!DOCTYPE r SYSTEM "file:///etc/passwd"><interface-response/>')).toMatch(/document type/)
   })
 
+  it('refuses what the validator lets through but the parser does not, as an envelope error read as malformed_response', () => {
+    const done = '<ErrCount>0</ErrCount><Done>true</Done>'
+    const bodies = [
+      `<interface-response>${'<a>'.repeat(101)}${'</a>'.repeat(101)}${done}</interface-response>`,
+      `<?xml version=<1.0"?><interface-response>${done}</interface-response>`,
+      `<interface-response>${done}<![`,
+      '<interface-response>><!D'
+    ]
+    for (const body of bodies) {
+      expect(refusal(body), body).toMatch(/well-formed|no <Done>|root/)
+      try {
+        readAnswer(getBalance, body, undefined, { maxBytes: MAX })
+        expect.unreachable(body)
+      } catch (e) {
+        expect(e).toBeInstanceOf(EnomError)
+        expect((e as EnomError).reason, body).toBe('malformed_response')
+        expect((e as EnomError).retryable).toBe(true)
+      }
+    }
+  })
+
+  it('never hands on text PostgreSQL cannot store: a raw NUL is refused, NUL and surrogate references stay as written', () => {
+    const done = '<ErrCount>0</ErrCount><Done>true</Done>'
+    expect(refusal(`<interface-response><a>x\u0000y</a>${done}</interface-response>`)).toMatch(/NUL/)
+    const root = parseXml('<r><a>&#0;&#xD800;&#xdfff;&#x41;</a></r>', MAX)
+    expect(child(root, 'a')?.text).toBe('&#0;&#xD800;&#xdfff;A')
+  })
+
   it('refuses a body over the size cap before parsing it', () => {
     const huge = balance.replace('<debug>', `<debug>${'x'.repeat(4096)}`)
     expect(refusal(huge, 4096)).toBe('response is larger than 4096 bytes')
