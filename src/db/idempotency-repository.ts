@@ -33,9 +33,15 @@ export function createIdempotencyRepository (prisma: PrismaClient) {
       })
     },
 
-    /** Forgets a key whose request did not complete (validation, shed load), so a retry can succeed. */
-    async release (id: string): Promise<void> {
-      await prisma.idempotencyKey.deleteMany({ where: { id, completedAt: null } })
+    /**
+     * Gives back a key whose request did not complete (validation, shed load) or ended without an
+     * answer worth replaying (a 5xx), so that a retry can succeed. Without an
+     * order it is forgotten, like a released key. With one, it is left held but open to take-over
+     * at once, so the retry answers with that order as it is now.
+     */
+    async giveBack (id: string): Promise<void> {
+      const { count } = await prisma.idempotencyKey.deleteMany({ where: { id, completedAt: null, orderId: null } })
+      if (count === 0) await prisma.idempotencyKey.updateMany({ where: { id, completedAt: null }, data: { lockedAt: new Date(0) } })
     },
 
     /** Deletes keys older than `before` (completed ones, and held ones whose holder is long gone). */

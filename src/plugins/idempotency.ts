@@ -2,7 +2,8 @@
 // required (400), an RFC 8941 string or token of at most 255 characters, scoped to the caller's
 // name. Same key and body: the stored response is replayed. Same key, other body: 422. Same key
 // while the first request runs: 409. Only completed outcomes are stored: validation failures and
-// 503s (database down, shed load, reconciliation pending) release the key so a retry can succeed.
+// 503s (database down, shed load, reconciliation pending) release the key so a retry can succeed,
+// and no 5xx is ever replayed — a retry runs again, or answers with the order the key created.
 // Authentication and rate limiting answer before this hook, and schema validation before it too.
 //
 // A key whose request died with its process (held too long) is taken over: if that request had
@@ -107,8 +108,8 @@ async function idempotencyPlugin (app: FastifyInstance, options: IdempotencyOpti
     if (!held || reply.getHeader('idempotent-replayed')) return payload
     request.idempotency = undefined
     try {
-      if (releases(reply.statusCode)) {
-        await options.repo.release(held.id)
+      if (releases(reply.statusCode) || reply.statusCode >= 500) {
+        await options.repo.giveBack(held.id)
       } else {
         const text = typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : null
         let body: unknown = null

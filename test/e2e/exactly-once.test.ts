@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { auth, createTestDatabase, startTestApp, type TestApp, type TestDatabase } from '../support/app.js'
 import { startSimulatorForTest, type SimulatorForTest } from '../support/enom.js'
+import { fingerprintOf } from '../../src/plugins/idempotency.js'
 
 let database: TestDatabase
 let s: SimulatorForTest
@@ -104,6 +105,35 @@ describe('Idempotency-Key', () => {
     expect(bad.json().code).toBe('YEARS_NOT_AVAILABLE')
     const good = await place(order({ years: 1 }), '"key-4"')
     expect(good.statusCode, good.body).toBe(201)
+  })
+
+  it('never replays a 5xx: without an order the retry runs again, with one it answers with that order', async () => {
+    s.sim.state.addFault({ command: 'GetBalance', httpStatus: 503 })
+    const body = order()
+    const failed = await place(body, '"key-5xx"')
+    expect(failed.statusCode, failed.body).toBe(502)
+    expect(purchases()).toHaveLength(0)
+    s.sim.state.clearFaults()
+    const retried = await place(body, '"key-5xx"')
+    expect(retried.statusCode, retried.body).toBe(201)
+    expect(retried.headers['idempotent-replayed']).toBeUndefined()
+    expect(purchases()).toHaveLength(1)
+
+    // A request that created its order and then died on an unexpected error hands its key back
+    // open to take-over; the retry answers with the order, buying nothing.
+    const second = order()
+    const { rows: [row] } = await t.db.pool.query(
+      "INSERT INTO idempotency_key (id, caller, key, method, path, fingerprint, locked_at, created_at) VALUES (gen_random_uuid(), 'shop', 'key-500', 'POST', '/orders', $1, now(), now()) RETURNING id",
+      [fingerprintOf('POST', '/orders', second)])
+    const placed = await place(second)
+    expect(placed.statusCode).toBe(201)
+    await t.db.pool.query('UPDATE idempotency_key SET order_id = $1 WHERE id = $2', [placed.json().id, row.id])
+    await t.app.services.idempotency.giveBack(row.id)
+    const answer = await place(second, '"key-500"')
+    expect(answer.statusCode, answer.body).toBe(200)
+    expect(answer.headers['idempotent-replayed']).toBe('true')
+    expect(answer.json().id).toBe(placed.json().id)
+    expect(purchases()).toHaveLength(2)
   })
 
   it('keeps keys per caller', async () => {

@@ -670,6 +670,26 @@ describe('POST /orders/:id/close', () => {
     expect(calls('CertModifyOrder', order)).toBe(1)
   })
 
+  it('closes the order together with its refund task or not at all', async () => {
+    const order = await place()
+    await t.db.pool.query(`CREATE FUNCTION refuse_refund_task() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN IF NEW.kind = 'refund_needed' THEN RAISE EXCEPTION 'task table refuses the row'; END IF; RETURN NEW; END $$`)
+    await t.db.pool.query('CREATE TRIGGER refuse_refund_task BEFORE INSERT ON task FOR EACH ROW EXECUTE FUNCTION refuse_refund_task()')
+    const headers = { ...auth('billing'), 'idempotency-key': `"${randomUUID()}"` }
+    try {
+      const failed = await t.app.inject({ method: 'POST', url: `/orders/${order.id}/close`, headers, payload: {} })
+      expect(failed.statusCode).toBe(500)
+      expect((await read(order.id)).status).toBe('awaiting_configuration')
+    } finally {
+      await t.db.pool.query('DROP TRIGGER refuse_refund_task ON task; DROP FUNCTION refuse_refund_task()')
+    }
+    // The 500 was not stored against the key: the same request now succeeds.
+    const closed = await t.app.inject({ method: 'POST', url: `/orders/${order.id}/close`, headers, payload: {} })
+    expect(closed.statusCode, closed.body).toBe(200)
+    expect(closed.json().status).toBe('closed')
+    expect((await get(`/tasks?orderId=${order.id}`, 'ops')).json().items.map((x: { kind: string }) => x.kind)).toEqual(['refund_needed'])
+  })
+
   it('closes an order awaiting configuration without calling eNom, with a refund_needed task', async () => {
     const order = await place()
     const seq = lastSeq()

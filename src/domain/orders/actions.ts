@@ -245,21 +245,27 @@ export async function closeOrder (deps: OrderDeps, orderId: string, reason: stri
       cancelNote = ` Cancelling the configuration at eNom failed: ${(err as Error).message}.`
     }
   }
-  const closed = await deps.orders.update(order.id, { status: 'closed', closedAt: new Date(), errorCode: null, errorDetail: null })
-  if (order.enomCertId && order.status !== 'refunded') {
-    await deps.tasks.open({
-      department: module.department,
-      moduleId: module.id,
-      orderId: order.id,
-      kind: 'refund_needed',
-      title: `Service ${order.serviceId} closed: ask eNom support about a refund`,
-      message: `Order ${order.id} (eNom CertID ${order.enomCertId}, ${order.productCode}) was closed${reason ? ` (${reason})` : ''}.${cancelNote} ` +
+  const before = order
+  // The order is closed together with its refund task, or not at all.
+  return deps.prisma.$transaction(async (tx) => {
+    const closed = await deps.orders.update(before.id, { status: 'closed', closedAt: new Date(), errorCode: null, errorDetail: null }, tx)
+    if (before.enomCertId && before.status !== 'refunded') await deps.tasks.open(refundTask(module, before, reason, cancelNote), tx)
+    return closed
+  })
+}
+
+function refundTask (module: { id: string, department: string }, order: OrderRow, reason: string | undefined, cancelNote: string) {
+  return {
+    department: module.department,
+    moduleId: module.id,
+    orderId: order.id,
+    kind: 'refund_needed',
+    title: `Service ${order.serviceId} closed: ask eNom support about a refund`,
+    message: `Order ${order.id} (eNom CertID ${order.enomCertId}, ${order.productCode}) was closed${reason ? ` (${reason})` : ''}.${cancelNote} ` +
         'eNom has no refund or revocation command: refunds and revocations are handled by eNom support.',
-      action: `Open an eNom support ticket for CertID ${order.enomCertId} if a refund is due, then resolve this task.`,
-      dedupeKey: `refund:${order.id}`
-    })
+    action: `Open an eNom support ticket for CertID ${order.enomCertId} if a refund is due, then resolve this task.`,
+    dedupeKey: `refund:${order.id}`
   }
-  return closed
 }
 
 /** eNom has no renewal: a new order for the same service and module, linked to this one. */
