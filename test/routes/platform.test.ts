@@ -56,16 +56,17 @@ describe('GET /health', () => {
       blackHole.close(() => resolve())
     }))
 
-    const appWithDatabase = async (url: string) => {
-      const config = testConfig(url, { HEALTH_DB_TIMEOUT_MS: '300', DB_POOL_ACQUIRE_TIMEOUT_MS: '2000' })
+    const appWithDatabase = async (url: string, acquireTimeoutMs = 2000) => {
+      const config = testConfig(url, { HEALTH_DB_TIMEOUT_MS: '300', DB_POOL_ACQUIRE_TIMEOUT_MS: String(acquireTimeoutMs) })
       const logger = createLogger('silent')
-      const db = openDatabase({ url, max: 2, acquireTimeoutMs: 2000, log: logger })
+      const db = openDatabase({ url, max: 2, acquireTimeoutMs, log: logger })
       const app = await buildApp({ config, db, secrets: SecretBox.fromKeyring(config.secretsKey as string), tokens: TokenRegistry.parse(config.apiTokens as string), logger })
       return { app, close: async () => { await app.close(); await db.close().catch(() => undefined) } }
     }
 
     it('answers 503 db down within its time bound, and liveness stays 200', async () => {
-      const { app, close } = await appWithDatabase(`postgresql://postgres@127.0.0.1:${port}/nothing`)
+      // The pool would wait 20 s for a connection: only the probe's own bound answers in time.
+      const { app, close } = await appWithDatabase(`postgresql://postgres@127.0.0.1:${port}/nothing`, 20_000)
       try {
         const started = Date.now()
         const res = await app.inject({ url: '/health' })
