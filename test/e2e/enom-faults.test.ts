@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { FaultInput } from '../../src/simulator/faults.js'
 import { auth, createTestDatabase, startTestApp, type TestApp, type TestDatabase } from '../support/app.js'
 import { contacts, makeCsr, startSimulatorForTest, type SimulatorForTest, type TestCsr } from '../support/enom.js'
+import { waitFor } from '../support/wait.js'
 
 const TIMEOUT_MS = 400
 const PURCHASE_TIMEOUT_MS = 1500
@@ -104,15 +105,7 @@ async function timed<T> (fn: () => Promise<T>): Promise<{ value: T, ms: number }
   return { value, ms: performance.now() - started }
 }
 
-async function until<T> (fn: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await fn()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error('condition not met in time')
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-}
+const until = <T>(probe: () => Promise<T | undefined>, timeoutMs = 20_000) => waitFor(probe, { timeoutMs })
 
 const readOrder = async (id: string) => (await t.app.inject({ url: `/orders/${id}`, headers: auth('ops') })).json()
 

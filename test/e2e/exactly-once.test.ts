@@ -4,6 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { auth, createTestDatabase, startTestApp, type TestApp, type TestDatabase } from '../support/app.js'
 import { startSimulatorForTest, type SimulatorForTest } from '../support/enom.js'
 import { fingerprintOf } from '../../src/plugins/idempotency.js'
+import { waitFor } from '../support/wait.js'
 
 let database: TestDatabase
 let s: SimulatorForTest
@@ -46,15 +47,7 @@ const place = (body: Record<string, unknown>, key: string | null = `"${Math.rand
   t.app.inject({ method: 'POST', url: '/orders', headers: { ...auth(role), ...(key === null ? {} : { 'idempotency-key': key }) }, payload: body })
 const purchases = () => s.sim.state.ledger({ command: 'PurchaseServices' })
 
-async function until<T> (fn: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await fn()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error('condition not met in time')
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-}
+const until = <T>(probe: () => Promise<T | undefined>, timeoutMs = 10_000) => waitFor(probe, { timeoutMs, intervalMs: 50 })
 
 const orderStatus = async (id: string) => (await t.app.inject({ url: `/orders/${id}`, headers: auth('ops') })).json()
 

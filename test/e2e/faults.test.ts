@@ -6,6 +6,7 @@ import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestDatabase, TOKENS, type TestDatabase } from '../support/app.js'
 import { call, freePort, startServiceProcess, startSimulatorProcess, type RunningProcess, type SimulatorProcess } from '../support/processes.js'
+import { waitFor } from '../support/wait.js'
 
 interface LedgerEntry { command: string, processed: boolean, certId?: number }
 
@@ -46,15 +47,7 @@ const running: RunningProcess[] = []
 const ledger = async (command: string) => sim.control<LedgerEntry[]>('GET', `/ledger?command=${command}`)
 const order = (serviceId: string) => ({ serviceId, productCode: 'certificate-rapidssl-rapidssl', years: 1, domain: 'www.example.com' })
 
-async function until<T> (fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await fn().catch(() => undefined)
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error('condition not met in time')
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-}
+const until = <T>(probe: () => Promise<T | undefined>, timeoutMs = 30_000) => waitFor(probe, { timeoutMs, ignoreErrors: true })
 
 beforeAll(async () => {
   sim = await startSimulatorProcess({ SIM_ACCOUNTS: 'resellid:resellpw:100000.00' })

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestDatabase, TOKENS, type TestDatabase } from '../support/app.js'
 import { call, startServiceProcess, startSimulatorProcess, type RunningProcess, type SimulatorProcess } from '../support/processes.js'
 import { contacts, makeCsr } from '../support/enom.js'
+import { waitFor } from '../support/wait.js'
 
 interface LedgerEntry { command: string, processed: boolean, certId?: number, outcome: string }
 
@@ -24,15 +25,7 @@ async function instance (extra: Record<string, string> = {}): Promise<RunningPro
 
 const ledger = async (command: string) => (await sim.control<LedgerEntry[]>('GET', `/ledger?command=${command}`))
 
-async function until<T> (fn: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await fn()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error('condition not met in time')
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-}
+const until = <T>(probe: () => Promise<T | undefined>, timeoutMs = 20_000) => waitFor(probe, { timeoutMs })
 
 const order = (serviceId: string) => ({ serviceId, productCode: 'certificate-rapidssl-rapidssl', years: 1, domain: 'www.example.com' })
 

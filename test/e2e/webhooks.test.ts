@@ -6,6 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { verifyWebhook } from '../../clients/typescript/src/index.js'
 import { auth, createTestDatabase, startTestApp, type TestApp, type TestDatabase } from '../support/app.js'
 import { contacts, makeCsr, startSimulatorForTest, type SimulatorForTest } from '../support/enom.js'
+import { waitFor } from '../support/wait.js'
 
 interface Received { headers: IncomingHttpHeaders, body: string, event: { id: string, type: string, data: Record<string, unknown> }, answered: number }
 
@@ -75,15 +76,8 @@ async function subscribe (eventTypes?: string[]) {
   return res.json() as { id: string, secret: string }
 }
 
-async function until<T> (fn: () => T | undefined | Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await fn()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error(`condition not met in time (received: ${received.map((r) => r.event.type).join(', ')})`)
-    await new Promise((resolve) => setTimeout(resolve, 25))
-  }
-}
+const until = <T>(probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 15_000) =>
+  waitFor(probe, { timeoutMs, intervalMs: 25, describe: () => `received: ${received.map((r) => r.event.type).join(', ')}` })
 
 const placeOrder = (serviceId: string, headers: Record<string, string> = {}) => t.app.inject({
   method: 'POST', url: '/orders', headers: { ...auth('billing'), 'idempotency-key': `"${serviceId}"`, ...headers }, payload: { serviceId, productCode: 'certificate-rapidssl-rapidssl', years: 1, domain: 'www.example.com', moduleId }

@@ -10,6 +10,7 @@ import type { OrderRow } from '../../src/db/order-repository.js'
 import type { CertDetail } from '../../src/enom/client.js'
 import { auth, createTestDatabase, startTestApp, type TestApp, type TestDatabase } from '../support/app.js'
 import { contacts, makeCsr, startSimulatorForTest, type SimulatorForTest, type TestCsr } from '../support/enom.js'
+import { waitFor } from '../support/wait.js'
 
 let database: TestDatabase
 let s: SimulatorForTest
@@ -182,15 +183,7 @@ async function refused (request: () => Promise<{ statusCode: number, json: () =>
   return problem
 }
 
-async function until<T> (fn: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await fn()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error('condition not met in time')
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-}
+const until = <T>(probe: () => Promise<T | undefined>, timeoutMs = 10_000) => waitFor(probe, { timeoutMs })
 
 describe('POST /orders/:id/configure', () => {
   it('configures and submits a GeoTrust order once: processing (eNom 2), apache mapped to code 21', async () => {

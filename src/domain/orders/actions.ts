@@ -158,37 +158,31 @@ export async function changeApproverEmail (deps: OrderDeps, orderId: string, ema
   return deps.orders.update(order.id, { approverEmail: email.toLowerCase(), errorCode: null, errorDetail: null })
 }
 
-export async function resendApproverEmail (deps: OrderDeps, orderId: string, caller: string, scope: CallScope): Promise<OrderRow> {
+const RESEND = {
+  resendApproverEmail: { command: 'CertResendApproverEmail', call: 'certResendApproverEmail' },
+  resendFulfillmentEmail: { command: 'CertResendFulfillmentEmail', call: 'certResendFulfillmentEmail' }
+} as const
+
+/** Asks eNom to send the approval (or the issued certificate's) e-mail again; sent once. */
+async function resendEmail (deps: OrderDeps, orderId: string, action: keyof typeof RESEND, caller: string, scope: CallScope): Promise<OrderRow> {
   const order = await getOrder(deps, orderId)
-  assertAction(order, 'resendApproverEmail')
+  assertAction(order, action)
   const module = await moduleOf(deps, order)
+  const { command, call } = RESEND[action]
   await settle(deps, order, await attemptCall(deps, {
     order,
     module,
-    command: 'CertResendApproverEmail',
+    command,
     money: false,
     scope,
     caller,
-    call: (c, creds, ctx) => c.certResendApproverEmail(creds, { certId: order.enomCertId as string }, ctx)
+    call: (c, creds, ctx) => c[call](creds, { certId: order.enomCertId as string }, ctx)
   }))
   return deps.orders.update(order.id, { errorCode: null, errorDetail: null })
 }
 
-export async function resendFulfillmentEmail (deps: OrderDeps, orderId: string, caller: string, scope: CallScope): Promise<OrderRow> {
-  const order = await getOrder(deps, orderId)
-  assertAction(order, 'resendFulfillmentEmail')
-  const module = await moduleOf(deps, order)
-  await settle(deps, order, await attemptCall(deps, {
-    order,
-    module,
-    command: 'CertResendFulfillmentEmail',
-    money: false,
-    scope,
-    caller,
-    call: (c, creds, ctx) => c.certResendFulfillmentEmail(creds, { certId: order.enomCertId as string }, ctx)
-  }))
-  return deps.orders.update(order.id, { errorCode: null, errorDetail: null })
-}
+export const resendApproverEmail = (deps: OrderDeps, orderId: string, caller: string, scope: CallScope) => resendEmail(deps, orderId, 'resendApproverEmail', caller, scope)
+export const resendFulfillmentEmail = (deps: OrderDeps, orderId: string, caller: string, scope: CallScope) => resendEmail(deps, orderId, 'resendFulfillmentEmail', caller, scope)
 
 /** CertReissueCert with a new CSR (same local checks as configure); the sync job brings the new certificate, the order stays issued meanwhile. */
 export async function reissueOrder (deps: OrderDeps, orderId: string, csr: string, caller: string, scope: CallScope): Promise<OrderRow> {
