@@ -262,15 +262,7 @@ export function parseAllowedOrigins (text: string): AllowedOrigin[] {
     const eq = entry.lastIndexOf('=')
     const originText = eq > 0 ? entry.slice(0, eq) : entry
     const label = eq > 0 ? entry.slice(eq + 1) : undefined
-    let url: URL
-    try {
-      url = new URL(originText)
-    } catch {
-      throw new ConfigError(`ENOM_ALLOWED_ORIGINS: "${originText}" is not a URL origin`)
-    }
-    if (url.origin !== originText.replace(/\/$/, '') || !/^https?:$/.test(url.protocol)) {
-      throw new ConfigError(`ENOM_ALLOWED_ORIGINS: "${originText}" must be a bare origin such as https://reseller.enom.com`)
-    }
+    const url = bareOrigin(originText, 'ENOM_ALLOWED_ORIGINS', 'https://reseller.enom.com')
     const fixed = ENOM_ENVIRONMENTS[url.origin]
     if (label !== undefined && label !== 'live' && label !== 'test') {
       throw new ConfigError(`ENOM_ALLOWED_ORIGINS: "${entry}": the environment after "=" is live or test`)
@@ -280,6 +272,20 @@ export function parseAllowedOrigins (text: string): AllowedOrigin[] {
     }
     return { origin: url.origin, environment: fixed ?? label ?? 'live', allowPrivate: !fixed }
   })
+}
+
+/** An http(s) origin written as nothing more than an origin. */
+function bareOrigin (text: string, variable: string, example: string): URL {
+  let url: URL
+  try {
+    url = new URL(text)
+  } catch {
+    throw new ConfigError(`${variable}: "${text}" is not a URL origin`)
+  }
+  if (url.origin !== text.replace(/\/$/, '') || !/^https?:$/.test(url.protocol)) {
+    throw new ConfigError(`${variable}: "${text}" must be a bare origin such as ${example}`)
+  }
+  return url
 }
 
 /** For `npm run db:migrate`, which needs the database and nothing else. */
@@ -298,15 +304,7 @@ export function parseWebhookOrigins (text: string): AllowedOrigin[] {
   return text.split(',').map((o) => o.trim()).filter(Boolean).map((entry) => {
     const marked = entry.endsWith('=private')
     const originText = marked ? entry.slice(0, -'=private'.length) : entry
-    let url: URL
-    try {
-      url = new URL(originText)
-    } catch {
-      throw new ConfigError(`WEBHOOK_ALLOWED_ORIGINS: "${originText}" is not a URL origin`)
-    }
-    if (url.origin !== originText.replace(/\/$/, '') || !/^https?:$/.test(url.protocol)) {
-      throw new ConfigError(`WEBHOOK_ALLOWED_ORIGINS: "${originText}" must be a bare origin such as https://billing.example.com`)
-    }
+    const url = bareOrigin(originText, 'WEBHOOK_ALLOWED_ORIGINS', 'https://billing.example.com')
     const host = url.hostname.replace(/^\[|\]$/g, '')
     const literal = isIP(host) !== 0 || host === 'localhost'
     return { origin: url.origin, environment: 'live', allowPrivate: marked || literal }
