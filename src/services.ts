@@ -86,7 +86,10 @@ export function createServices (deps: ServiceDeps) {
     checker,
     prisma,
     events,
-    onCredentialsChanged: (id) => { balances.forget(id); products.forget(id) }
+    onChanged: (id, credentials) => {
+      balances.forget(id)
+      if (credentials) products.forget(id)
+    }
   })
   const purchases = createPurchaseSwitch(prisma)
   // A purchase call ends within its timeout; the lease outlives it (and the writes after it) so a

@@ -55,7 +55,9 @@ function persisted (row: ModuleRow): BalanceReading | undefined {
 
 export function createBalanceService (deps: BalanceDeps) {
   const now = deps.now ?? Date.now
-  const cache = new Map<string, BalanceReading>()
+  // The reading and the module as it was when it was read: a fresh entry answers on its own,
+  // without the database. A change to the module on this instance drops its entry (forget).
+  const cache = new Map<string, { reading: BalanceReading, row: ModuleRow }>()
   const inflight = new Map<string, Promise<BalanceReading>>()
   const ttlMs = deps.ttlSeconds * 1000
 
@@ -86,7 +88,7 @@ export function createBalanceService (deps: BalanceDeps) {
         const target = await deps.target(row)
         const result = await deps.gateway.call(target, 'GetBalance', scope, (c, creds, ctx) => c.getBalance(creds, ctx))
         const reading = { balance: result.balance, availableBalance: result.availableBalance, fetchedAt: new Date(now()) }
-        cache.set(row.id, reading)
+        cache.set(row.id, { reading, row })
         await deps.persist(row, reading)
         return reading
       })().finally(() => inflight.delete(row.id))
@@ -95,20 +97,34 @@ export function createBalanceService (deps: BalanceDeps) {
     return pending
   }
 
+  const fresh = (reading: BalanceReading | undefined) => reading !== undefined && now() - reading.fetchedAt.getTime() < ttlMs
+
   return {
+    /**
+     * The cached answer for a module, when this instance holds a fresh one: no database, no eNom.
+     * Changes to the module made on another instance show once the entry expires (the TTL).
+     */
+    cached (moduleId: string): BalanceView | undefined {
+      const entry = cache.get(moduleId)
+      return entry && fresh(entry.reading) ? view(entry.row, entry.reading, 'cache') : undefined
+    },
+
     /** The balance of one module: cached when fresh, live otherwise (or when `refresh`). */
     async get (row: ModuleRow, scope: CallScope, options: { refresh?: boolean } = {}): Promise<BalanceView> {
       if (!options.refresh) {
-        const fresh = [cache.get(row.id), persisted(row)]
-          .filter((r): r is BalanceReading => r !== undefined && now() - r.fetchedAt.getTime() < ttlMs)
+        const newest = [cache.get(row.id)?.reading, persisted(row)]
+          .filter((r): r is BalanceReading => r !== undefined && fresh(r))
           .sort((a, b) => b.fetchedAt.getTime() - a.fetchedAt.getTime())[0]
-        if (fresh) return view(row, fresh, 'cache')
+        if (newest) {
+          cache.set(row.id, { reading: newest, row })
+          return view(row, newest, 'cache')
+        }
       }
       try {
         return view(row, await fetchLive(row, scope), 'live')
       } catch (err) {
         const problem = isEnomError(err) ? enomProblem(err) : undefined
-        const known = [cache.get(row.id), persisted(row)]
+        const known = [cache.get(row.id)?.reading, persisted(row)]
           .filter((r): r is BalanceReading => r !== undefined)
           .sort((a, b) => b.fetchedAt.getTime() - a.fetchedAt.getTime())[0]
         if (known && problem) {
@@ -118,7 +134,7 @@ export function createBalanceService (deps: BalanceDeps) {
       }
     },
 
-    /** Forget what this instance cached (tests, and after a module's credentials change). */
+    /** Forget what this instance cached (after any change to the module, and in tests). */
     forget (moduleId: string) {
       cache.delete(moduleId)
     }

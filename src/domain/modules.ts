@@ -28,8 +28,8 @@ export interface ModuleServiceDeps {
   checker: ConnectionChecker
   prisma: PrismaClient
   events: Events
-  /** Called when a module's credentials change, so that caches of the old account are dropped. */
-  onCredentialsChanged?: (moduleId: string) => void
+  /** Called after a module changed (`credentials`: it now points at another eNom account), so caches drop it. */
+  onChanged?: (moduleId: string, credentials: boolean) => void
 }
 
 /** What a successful connection check teaches about the module. */
@@ -256,7 +256,7 @@ export function createModuleService (deps: ModuleServiceDeps) {
         throw err
       }
       if (!after) throw preconditionFailed('the module changed while this update was applied; read it again')
-      if (credentialsChange) deps.onCredentialsChanged?.(id)
+      deps.onChanged?.(id, credentialsChange)
       return { before, after }
     },
 
@@ -273,6 +273,7 @@ export function createModuleService (deps: ModuleServiceDeps) {
       }
       const after = await deps.repo.updateIfVersion(id, row.version, { enabled: false, deletedAt: new Date() })
       if (!after) throw new AppError(409, 'CONCURRENT_UPDATE', 'Conflict', 'the module changed while it was being deleted; retry')
+      deps.onChanged?.(id, false)
       return after
     }
   }

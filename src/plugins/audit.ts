@@ -2,7 +2,7 @@
 // succeeds, one row records who (the caller's name and role), what (the action, the record, the
 // names of the fields changed — never their values), when, and under which request id.
 // GET /audit lists them (admin).
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import fp from 'fastify-plugin'
 import { Type } from 'typebox'
@@ -43,7 +43,12 @@ function targetIdOf (request: FastifyRequest, payload: unknown): string | undefi
 }
 
 async function auditPlugin (app: FastifyInstance, options: { prisma: PrismaClient }) {
-  app.addHook('onSend', async (request, reply, payload) => {
+  // Only routes that name an admin action carry the hook: the others pay nothing for it.
+  app.addHook('onRoute', (route) => {
+    if ((route.config as { audit?: AuditAction } | undefined)?.audit) route.onSend = [...(route.onSend ? [route.onSend].flat() : []), record]
+  })
+
+  async function record (request: FastifyRequest, reply: FastifyReply, payload: unknown) {
     const action = request.routeOptions.config.audit
     if (!action || reply.statusCode >= 300 || !request.caller) return payload
     const body = request.body as Record<string, unknown> | undefined
@@ -69,7 +74,7 @@ async function auditPlugin (app: FastifyInstance, options: { prisma: PrismaClien
       request.log.error({ err, action }, 'could not write the audit event')
     }
     return payload
-  })
+  }
 }
 
 export const auditTrail = fp(auditPlugin, { name: 'audit' })

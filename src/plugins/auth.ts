@@ -40,6 +40,19 @@ function bearer (request: FastifyRequest): string | undefined {
   return match?.[1]
 }
 
+const identified = new WeakMap<FastifyRequest, Caller | null>()
+
+/** The caller the request's bearer token names, looked up once per request (the rate limiter asks first). */
+export function callerOf (request: FastifyRequest, tokens: TokenRegistry): Caller | undefined {
+  let caller = identified.get(request)
+  if (caller === undefined) {
+    const token = bearer(request)
+    caller = (token ? tokens.identify(token) : undefined) ?? null
+    identified.set(request, caller)
+  }
+  return caller ?? undefined
+}
+
 async function authPlugin (app: FastifyInstance, options: AuthOptions) {
   const scraper = options.metricsToken ? TokenRegistry.parse(`metrics-scraper:ops:${options.metricsToken}`) : undefined
   const catalogue: RoutePermission[] = []
@@ -74,7 +87,7 @@ async function authPlugin (app: FastifyInstance, options: AuthOptions) {
     if (permission === undefined || permission === 'public') return
     const token = bearer(request)
     if (!token) throw unauthorized('send "Authorization: Bearer <token>"')
-    const caller = options.tokens.identify(token) ?? (permission === 'metrics.read' ? scraper?.identify(token) : undefined)
+    const caller = callerOf(request, options.tokens) ?? (permission === 'metrics.read' ? scraper?.identify(token) : undefined)
     if (!caller) throw unauthorized('the bearer token is not valid')
     request.caller = caller
     if (!roleHolds(caller.role, permission)) {

@@ -74,8 +74,14 @@ function replay (reply: FastifyReply, row: IdempotencyRow) {
 }
 
 async function idempotencyPlugin (app: FastifyInstance, options: IdempotencyOptions) {
-  app.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
-    if (!request.routeOptions.config.idempotent) return
+  // Only routes that need a key carry the hooks: the others pay nothing for them.
+  app.addHook('onRoute', (route) => {
+    if (!(route.config as { idempotent?: boolean } | undefined)?.idempotent) return
+    route.preHandler = [...(route.preHandler ? [route.preHandler].flat() : []), claimKey]
+    route.onSend = [...(route.onSend ? [route.onSend].flat() : []), recordOutcome]
+  })
+
+  async function claimKey (request: FastifyRequest, reply: FastifyReply) {
     const key = parseIdempotencyKey(request.headers['idempotency-key'])
     const caller = request.caller?.name ?? 'anonymous'
     const path = request.url.split('?')[0] as string
@@ -101,9 +107,9 @@ async function idempotencyPlugin (app: FastifyInstance, options: IdempotencyOpti
       await options.repo.complete(existing.id, 200, body)
       return reply.code(200).header('idempotent-replayed', 'true').send(body)
     }
-  })
+  }
 
-  app.addHook('onSend', async (request, reply, payload) => {
+  async function recordOutcome (request: FastifyRequest, reply: FastifyReply, payload: unknown) {
     const held = request.idempotency
     if (!held || reply.getHeader('idempotent-replayed')) return payload
     request.idempotency = undefined
@@ -122,7 +128,7 @@ async function idempotencyPlugin (app: FastifyInstance, options: IdempotencyOpti
       request.log.error({ err }, 'could not record the idempotent outcome')
     }
     return payload
-  })
+  }
 }
 
 export default fp(idempotencyPlugin, { name: 'idempotency' })

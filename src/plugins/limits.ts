@@ -8,6 +8,7 @@ import rateLimit from '@fastify/rate-limit'
 import underPressure from '@fastify/under-pressure'
 import type pg from 'pg'
 import type { TokenRegistry } from '../domain/access.js'
+import { callerOf } from './auth.js'
 import { sendProblem } from './errors.js'
 
 export interface LimitOptions {
@@ -21,11 +22,6 @@ export interface LimitOptions {
 
 const exempt = (request: FastifyRequest) => (request.routeOptions.url ?? '').startsWith('/health')
 
-function callerOf (request: FastifyRequest, tokens: TokenRegistry): string | undefined {
-  const match = /^Bearer[ ]+([^\s]+)[ ]*$/i.exec(request.headers.authorization ?? '')
-  return match?.[1] ? tokens.identify(match[1])?.name : undefined
-}
-
 async function limitsPlugin (app: FastifyInstance, options: LimitOptions) {
   await app.register(rateLimit, {
     global: true,
@@ -33,7 +29,7 @@ async function limitsPlugin (app: FastifyInstance, options: LimitOptions) {
     allowList: (request) => exempt(request),
     keyGenerator: (request) => {
       const caller = callerOf(request, options.tokens)
-      return caller ? `caller:${caller}` : `ip:${request.ip}`
+      return caller ? `caller:${caller.name}` : `ip:${request.ip}`
     },
     max: (_request, key) => key.startsWith('caller:') ? options.perCallerPerMinute : options.perIpPerMinute,
     // The error handler turns this into problem+json RATE_LIMITED; the plugin sets Retry-After.
@@ -47,9 +43,9 @@ async function limitsPlugin (app: FastifyInstance, options: LimitOptions) {
   }
 
   if (options.poolQueue > 0) {
-    app.addHook('onRequest', async (request, reply) => {
-      if (options.pool.waitingCount < options.poolQueue || exempt(request)) return
-      return sendProblem(request, reply, 503, 'OVERLOADED', 'Service unavailable',
+    app.addHook('onRequest', (request, reply, done) => {
+      if (options.pool.waitingCount < options.poolQueue || exempt(request)) return done()
+      sendProblem(request, reply, 503, 'OVERLOADED', 'Service unavailable',
         `${options.pool.waitingCount} queries are waiting for a database connection; retry shortly`, {}, { 'retry-after': '1' })
     })
   }

@@ -5,8 +5,9 @@ import type { Metrics } from '../metrics.js'
 
 async function metricsPlugin (app: FastifyInstance, options: { metrics: Metrics }) {
   const { metrics } = options
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     metrics.httpDuration.observe({ method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) }, reply.elapsedTime / 1000)
+    done()
   })
 }
 

@@ -21,7 +21,7 @@ async function requestContextPlugin (app: FastifyInstance) {
     reply.header('x-request-id', request.id)
     requestScope.run({ requestId: request.id }, done)
   })
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched'
     const entry = {
       method: request.method,
@@ -32,6 +32,7 @@ async function requestContextPlugin (app: FastifyInstance) {
     }
     if (route.startsWith('/health')) request.log.debug(entry, 'request')
     else request.log.info(entry, 'request')
+    done()
   })
 }
 

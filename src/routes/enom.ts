@@ -65,8 +65,10 @@ const enomRoutes: FastifyPluginAsyncTypebox<EnomRoutesOptions> = async (app, { m
       response: { 200: Type.Ref('Balance'), 404: problemResponse('No such module'), 502: enomFailed('The balance'), 504: enomFailed('The balance') }
     }
   }, async (request) => {
-    const row = await modules.get(request.params.id)
-    return balances.get(row, scopeOf(request), { refresh: request.query.refresh ?? false })
+    const refresh = request.query.refresh ?? false
+    const cached = refresh ? undefined : balances.cached(request.params.id)
+    if (cached) return cached
+    return balances.get(await modules.get(request.params.id), scopeOf(request), { refresh })
   })
 
   app.get('/balance', {

@@ -40,13 +40,13 @@ const healthRoutes: FastifyPluginAsyncTypebox<HealthRoutesOptions> = async (app,
     ['/health', 'getHealth', 'Service and database status'],
     ['/health/ready', 'getReadiness', 'Readiness (same as /health)']
   ] as const) {
-    app.get(url, { config: { permission: 'public', pressureHandler: stayUp }, schema: schema(operationId, summary) }, async (_request, reply) => {
+    app.get(url, { config: { permission: 'public', pressureHandler: stayUp, rateLimit: false }, schema: schema(operationId, summary) }, async (_request, reply) => {
       const { code, body } = await readiness()
       return reply.header('cache-control', 'no-store').code(code).send(body)
     })
   }
   app.get('/health/live', {
-    config: { permission: 'public', pressureHandler: stayUp },
+    config: { permission: 'public', pressureHandler: stayUp, rateLimit: false },
     schema: {
       tags: ['Health'],
       operationId: 'getLiveness',

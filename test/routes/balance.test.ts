@@ -61,6 +61,23 @@ describe('GET /modules/:id/balance', () => {
     expect(balanceCalls()).toBe(2)
   })
 
+  it('answers a fresh cached balance from memory alone, and drops it when the module changes here', async () => {
+    const m = await createModule({ name: 'before', minimalBalance: '100.00' })
+    expect((await t.app.inject({ url: `/modules/${m.id}/balance`, headers: auth('ops') })).json().source).toBe('live')
+    // A change the database has but this instance has not seen (as if made by another instance)
+    // shows once the entry expires: the cached answer never reads the database.
+    await t.db.pool.query("UPDATE processing_module SET name = 'renamed elsewhere' WHERE id = $1", [m.id])
+    const cached = await t.app.inject({ url: `/modules/${m.id}/balance`, headers: auth('ops') })
+    expect(cached.json()).toMatchObject({ source: 'cache', moduleName: 'before', minimalBalance: '100.00' })
+    // A change through this instance drops the entry: the next answer reflects the module as it is.
+    const etag = (await t.app.inject({ url: `/modules/${m.id}`, headers: auth('ops') })).headers.etag as string
+    const patched = await t.app.inject({ method: 'PATCH', url: `/modules/${m.id}`, headers: { ...auth('admin'), 'if-match': etag }, payload: { minimalBalance: '9000.00' } })
+    expect(patched.statusCode, patched.body).toBe(200)
+    const after = await t.app.inject({ url: `/modules/${m.id}/balance`, headers: auth('ops') })
+    expect(after.json()).toMatchObject({ source: 'cache', moduleName: 'renamed elsewhere', minimalBalance: '9000.00', belowMinimal: true })
+    expect(balanceCalls()).toBe(1)
+  })
+
   it('shares one eNom call among concurrent requests for one module (cold cache, 300 ms eNom)', async () => {
     const m = await createModule()
     s.sim.state.addFault({ latencyMs: 300 })
