@@ -60,7 +60,7 @@ export function createServices (deps: ServiceDeps) {
   const { config, db, logger } = deps
   const prisma = db.prisma
   const instanceId = deps.instanceId ?? `${hostname()}:${process.pid}:${newId().slice(-6)}`
-  const moduleRepo = createModuleRepository(prisma)
+  const moduleRepo = createModuleRepository(prisma, deps.db.pool)
   const queue = createJobQueue(prisma)
   const events = createEvents({ queue })
   const orderRepo = createOrderRepository(prisma, { onStatusChange: orderEvents(events) })

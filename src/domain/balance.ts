@@ -59,6 +59,7 @@ export function createBalanceService (deps: BalanceDeps) {
   // without the database. A change to the module on this instance drops its entry (forget).
   const cache = new Map<string, { reading: BalanceReading, row: ModuleRow }>()
   const inflight = new Map<string, Promise<BalanceReading>>()
+  const answering = new Map<string, Promise<BalanceView>>()
   const ttlMs = deps.ttlSeconds * 1000
 
   function view (row: ModuleRow, reading: BalanceReading, source: 'live' | 'cache', stale = false, error?: BalanceView['error']): BalanceView {
@@ -107,6 +108,21 @@ export function createBalanceService (deps: BalanceDeps) {
     cached (moduleId: string): BalanceView | undefined {
       const entry = cache.get(moduleId)
       return entry && fresh(entry.reading) ? view(entry.row, entry.reading, 'cache') : undefined
+    },
+
+    /**
+     * The balance of the module `load` reads. Concurrent requests for one module share the read
+     * of its row as they share the eNom call, so a burst of cold requests costs one of each.
+     */
+    answer (moduleId: string, load: () => Promise<ModuleRow>, scope: CallScope): Promise<BalanceView> {
+      const hit = this.cached(moduleId)
+      if (hit) return Promise.resolve(hit)
+      let pending = answering.get(moduleId)
+      if (!pending) {
+        pending = load().then((row) => this.get(row, scope)).finally(() => answering.delete(moduleId))
+        answering.set(moduleId, pending)
+      }
+      return pending
     },
 
     /** The balance of one module: cached when fresh, live otherwise (or when `refresh`). */

@@ -65,10 +65,9 @@ const enomRoutes: FastifyPluginAsyncTypebox<EnomRoutesOptions> = async (app, { m
       response: { 200: Type.Ref('Balance'), 404: problemResponse('No such module'), 502: enomFailed('The balance'), 504: enomFailed('The balance') }
     }
   }, async (request) => {
-    const refresh = request.query.refresh ?? false
-    const cached = refresh ? undefined : balances.cached(request.params.id)
-    if (cached) return cached
-    return balances.get(await modules.get(request.params.id), scopeOf(request), { refresh })
+    const id = request.params.id
+    if (request.query.refresh) return balances.get(await modules.get(id), scopeOf(request), { refresh: true })
+    return balances.answer(id, () => modules.get(id), scopeOf(request))
   })
 
   app.get('/balance', {

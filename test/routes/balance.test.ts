@@ -61,6 +61,26 @@ describe('GET /modules/:id/balance', () => {
     expect(balanceCalls()).toBe(2)
   })
 
+  it('shares the module read too: a burst of cold requests costs one read of the module, not one per request', async () => {
+    const m = await createModule()
+    const reads: string[] = []
+    const query = t.db.pool.query.bind(t.db.pool) as (...args: unknown[]) => Promise<unknown>
+    const spy = (...args: unknown[]) => {
+      const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text?: string }).text ?? ''
+      if (/FROM processing_module WHERE id/.test(text)) reads.push(text)
+      return query(...args)
+    }
+    Object.assign(t.db.pool, { query: spy })
+    try {
+      const answers = await Promise.all(Array.from({ length: 300 }, () => t.app.inject({ url: `/modules/${m.id}/balance`, headers: auth('ops') })))
+      expect(answers.map((a) => a.statusCode).filter((code) => code !== 200)).toEqual([])
+    } finally {
+      Object.assign(t.db.pool, { query })
+    }
+    expect(reads).toHaveLength(1)
+    expect(balanceCalls()).toBe(1)
+  })
+
   it('answers a fresh cached balance from memory alone, and drops it when the module changes here', async () => {
     const m = await createModule({ name: 'before', minimalBalance: '100.00' })
     expect((await t.app.inject({ url: `/modules/${m.id}/balance`, headers: auth('ops') })).json().source).toBe('live')
