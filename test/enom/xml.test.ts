@@ -5,7 +5,7 @@ import { readAnswer } from '../../src/enom/answer.js'
 import { getBalance } from '../../src/enom/commands/account.js'
 import { purchaseServices } from '../../src/enom/commands/catalogue.js'
 import { EnomError } from '../../src/enom/errors.js'
-import { child, children, EnvelopeError, numbered, parseEnvelope, parseXml } from '../../src/enom/xml.js'
+import { child, children, EnvelopeError, MAX_TAGS, numbered, parseEnvelope, parseXml } from '../../src/enom/xml.js'
 import { fixture } from './support.js'
 
 const MAX = 2 * 1024 * 1024
@@ -155,6 +155,15 @@ describe('parseEnvelope: malformed answers', () => {
   it('refuses a body over the size cap before parsing it', () => {
     const huge = balance.replace('<debug>', `<debug>${'x'.repeat(4096)}`)
     expect(refusal(huge, 4096)).toBe('response is larger than 4096 bytes')
+  })
+
+  it('refuses a body with more tags than any real answer before parsing it, and reads a full page of certificates', () => {
+    const cert = '<Cert><CertID>1</CertID><DomainName><![CDATA[www.example.com]]></DomainName><CertStatusID>7</CertStatusID><OrderID>9</OrderID></Cert>'
+    const page = (n: number) => `<interface-response><CertGetCerts><Certs>${cert.repeat(n)}</Certs></CertGetCerts><ErrCount>0</ErrCount><Done>true</Done></interface-response>`
+    // 250 certificates (eNom's largest page) with the usual fields stay well under the cap.
+    expect(children(child(child(parseEnvelope(page(250), MAX).root, 'CertGetCerts')!, 'Certs')!, 'Cert')).toHaveLength(250)
+    expect(refusal(page(MAX_TAGS / 10))).toBe(`response has more than ${MAX_TAGS} tags`)
+    expect(refusal(`<interface-response>${'<a/>'.repeat(MAX_TAGS)}<Done>true</Done></interface-response>`)).toBe(`response has more than ${MAX_TAGS} tags`)
   })
 
   it('never puts body content in the refusal', () => {

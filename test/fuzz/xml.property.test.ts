@@ -40,7 +40,7 @@ const CALL_BOUND_MS = 5_000
 /** The heap may hold this much more after a batch (and a collection) than before it. */
 const HEAP_GROWTH_BOUND = 64 * 1024 * 1024
 /** No single input may make the heap this much bigger than before the batch (an expansion bomb would). */
-const HEAP_PEAK_BOUND = 256 * 1024 * 1024
+const HEAP_PEAK_BOUND = 192 * 1024 * 1024
 
 v8.setFlagsFromString('--expose-gc')
 const gc = vm.runInNewContext('gc') as () => void
