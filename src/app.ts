@@ -111,8 +111,8 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   await app.register(auditTrail, { prisma: db.prisma })
   await app.register(idempotencyPlugin, {
     repo: services.idempotency,
-    // Longer than a request can live: lease wait, balance read, snapshot, purchase.
-    staleMs: config.accountLeaseWaitMs + config.enomTimeoutMs * 2 + config.enomPurchaseTimeoutMs + 60_000,
+    // Longer than a request can live: balance read and snapshot, purchase, the reads after it.
+    staleMs: config.enomTimeoutMs * 3 + config.enomPurchaseTimeoutMs + 60_000,
     orderSnapshot: async (orderId) => services.orders.view(await services.orders.get(orderId))
   })
   for (const schema of [ModuleSchema, BalanceSchema, OrderSchema, TaskSchema]) app.addSchema(schema)

@@ -45,7 +45,6 @@ export const EnvSchema = Type.Object({
   BALANCE_CHECK_TIMES: Type.String({ pattern: '^\\d{2}:\\d{2}(,\\d{2}:\\d{2})*$', default: '06:00,18:00' }),
   CERTS_SWEEP_TIME: Type.String({ pattern: '^\\d{2}:\\d{2}$', default: '03:00' }),
   SCHEDULER_TICK_MS: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 60_000 }),
-  ACCOUNT_LEASE_WAIT_MS: Type.Integer({ minimum: 0, maximum: 600_000, default: 30_000 }),
   WEBHOOK_ALLOWED_ORIGINS: Type.String({ default: '' }),
   WEBHOOK_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 120_000, default: 10_000 }),
   WEBHOOK_RETRY_HOURS: Type.Integer({ minimum: 1, maximum: 720, default: 72 }),
@@ -100,7 +99,6 @@ export interface Config {
   /** UTC times of day of the scheduled balance checks. */
   balanceCheckTimes: string[]
   certsSweepTime: string
-  accountLeaseWaitMs: number
   /** How often recurring work is offered (and how soon a lost instance's calls are recovered). */
   schedulerTickMs: number
   /** Origins webhook URLs may use; private addresses only where allowPrivate. */
@@ -231,7 +229,6 @@ export function loadConfig (source: NodeJS.ProcessEnv = process.env): Config {
     reconcileDelaySeconds: env.RECONCILE_DELAY_SECONDS,
     balanceCheckTimes: env.BALANCE_CHECK_TIMES.split(','),
     certsSweepTime: env.CERTS_SWEEP_TIME,
-    accountLeaseWaitMs: env.ACCOUNT_LEASE_WAIT_MS,
     schedulerTickMs: env.SCHEDULER_TICK_MS,
     webhookAllowedOrigins: parseWebhookOrigins(env.WEBHOOK_ALLOWED_ORIGINS),
     webhookTimeoutMs: env.WEBHOOK_TIMEOUT_MS,

@@ -21,7 +21,6 @@ import { orderEvents } from './domain/order-events.js'
 import { createWebhookService } from './domain/webhooks.js'
 import { createWebhookDelivery } from './jobs/webhook-delivery.js'
 import { createModuleService, moduleTarget } from './domain/modules.js'
-import { createAccountLeases } from './domain/orders/accounts.js'
 import { createOrderService } from './domain/orders/service.js'
 import { createProductService } from './domain/products.js'
 import { createPurchaseSwitch } from './domain/purchases.js'
@@ -92,10 +91,9 @@ export function createServices (deps: ServiceDeps) {
     }
   })
   const purchases = createPurchaseSwitch(prisma)
-  // A purchase call ends within its timeout; the lease outlives it (and the writes after it) so a
-  // live holder never loses it. After it, a call still 'sending' belongs to a lost instance.
-  const purchaseLeaseMs = config.enomPurchaseTimeoutMs + Math.min(60_000, config.enomPurchaseTimeoutMs)
-  const leases = createAccountLeases(prisma, { holder: instanceId, leaseMs: purchaseLeaseMs, waitMs: config.accountLeaseWaitMs })
+  // A purchase call ends within its timeout; past it (and a margin for the writes after it), a
+  // call still 'sending' belongs to a lost instance.
+  const stalledAfterMs = config.enomPurchaseTimeoutMs + Math.min(60_000, config.enomPurchaseTimeoutMs)
   // The order service pokes the runner, which runs the order service's jobs: created in that order.
   const runnerRef: { current?: JobRunner } = {}
   const orders = createOrderService({
@@ -108,14 +106,14 @@ export function createServices (deps: ServiceDeps) {
     balances,
     tasks,
     jobs: queue,
-    leases,
     purchases,
     events,
     settings: {
       dailyCountLimit: config.spendLimitDailyCount,
       dailyAmountLimit: config.spendLimitDailyAmount,
       reconcileDelayMs: config.reconcileDelaySeconds * 1000,
-      syncIntervalMs: config.syncIntervalSeconds * 1000
+      syncIntervalMs: config.syncIntervalSeconds * 1000,
+      stalledAfterMs
     },
     log: logger,
     wakeJobs: () => runnerRef.current?.wake()
@@ -144,7 +142,7 @@ export function createServices (deps: ServiceDeps) {
     log: logger,
     syncIntervalMs: config.syncIntervalSeconds * 1000,
     reconcileDelayMs: config.reconcileDelaySeconds * 1000,
-    stalledAfterMs: purchaseLeaseMs,
+    stalledAfterMs,
     idempotencyTtlHours: config.idempotencyTtlHours,
     events,
     webhookDelivery: delivery.handler,

@@ -6,7 +6,8 @@
 // Two rules hold for every request part, whatever its schema says: text must be storable (no NUL,
 // no unpaired UTF-16 surrogate: PostgreSQL refuses the first and JSON columns the second, which
 // would otherwise surface half-way through a request as a 500), and a date-time must be a moment
-// JavaScript can represent (RFC 3339 allows a leap second; Date does not).
+// JavaScript can represent (RFC 3339 allows a leap second; Date does not) in a year PostgreSQL
+// knows (there is no year 0: 0000-12-31, or 0001-01-01T00:00+01:00, is refused by the database).
 import type { FastifySchemaCompiler } from 'fastify'
 import type { TSchema } from 'typebox'
 import { Compile } from 'typebox/compile'
@@ -14,7 +15,8 @@ import { Format } from 'typebox/format'
 import { Value } from 'typebox/value'
 
 const rfc3339 = Format.Get('date-time')
-if (rfc3339 !== undefined) Format.Set('date-time', (value) => rfc3339(value) && Number.isFinite(Date.parse(value)))
+const YEAR_ONE = Date.parse('0001-01-01T00:00:00Z')
+if (rfc3339 !== undefined) Format.Set('date-time', (value) => rfc3339(value) && Date.parse(value) >= YEAR_ONE)
 
 interface Issue { instancePath: string, keyword: string, message: string }
 

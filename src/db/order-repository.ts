@@ -77,10 +77,22 @@ export function createOrderRepository (prisma: PrismaClient, hooks: { onStatusCh
     unresolvedAttempts: (accountKey: string, tx: Tx = prisma) =>
       tx.orderAttempt.findMany({ where: { accountKey, state: { in: ['sending', 'unknown'] } }, orderBy: { startedAt: 'asc' } }),
 
-    /** CertIDs already attached to orders of this account's modules. */
-    async knownCertIds (moduleIds: string[]): Promise<Set<string>> {
-      const rows = await prisma.certificateOrder.findMany({ where: { moduleId: { in: moduleIds }, enomCertId: { not: null } }, select: { enomCertId: true } })
-      return new Set(rows.map((r) => r.enomCertId as string))
+    /**
+     * CertIDs that belong to a purchase already: attached to orders of this account's modules, or
+     * named by a purchase on the account (since `since`) whose answer arrived and whose order is
+     * about to be updated.
+     */
+    async knownCertIds (accountKey: string, moduleIds: string[], since: Date): Promise<Set<string>> {
+      const [orders, answered] = await Promise.all([
+        prisma.certificateOrder.findMany({ where: { moduleId: { in: moduleIds }, enomCertId: { not: null } }, select: { enomCertId: true } }),
+        prisma.orderAttempt.findMany({ where: { accountKey, command: 'PurchaseServices', state: 'succeeded', startedAt: { gte: since } }, select: { result: true } })
+      ])
+      const ids = orders.map((r) => r.enomCertId as string)
+      for (const a of answered) {
+        const certId = (a.result as { certId?: unknown } | null)?.certId
+        if (typeof certId === 'string' && certId !== '') ids.push(certId)
+      }
+      return new Set(ids)
     },
 
     /** Today's orders and amount of a caller (UTC day), for the daily spend limits. */

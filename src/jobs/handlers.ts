@@ -72,6 +72,8 @@ export function createHandlers (deps: HandlerDeps): Record<string, JobHandler> {
       const outcome = await deps.orders.reconcile(attemptId, checks, scope(ctx), deps.stalledAfterMs)
       log.info({ attemptId, outcome, checks }, 'reconciliation')
       if (outcome === 'wait') return later(Math.max(deps.reconcileDelayMs, 1000), { payload: { attemptId, checks: checks + 1 } })
+      // A purchase on the account is in flight: look again soon, without counting a check.
+      if (outcome === 'busy') return later(1000, { resetAttempts: true, payload: { attemptId, checks } })
       return { kind: 'done' }
     },
 
@@ -119,7 +121,7 @@ export function createHandlers (deps: HandlerDeps): Record<string, JobHandler> {
         if (seen.has(key)) continue
         seen.add(key)
         const siblings = modules.filter((m) => accountKey(m.apiUrl, m.username) === key).map((m) => m.id)
-        const known = await deps.orderRepo.knownCertIds(siblings)
+        const known = await deps.orderRepo.knownCertIds(key, siblings, new Date(Date.now() - 2 * DAY_MS))
         const target = await moduleTarget(module, deps.secrets)
         const since = Date.now() - 45 * DAY_MS
         for (let page = 0; page < 40; page++) {

@@ -31,7 +31,7 @@ afterAll(async () => {
 })
 beforeEach(async () => {
   s.sim.state.reset()
-  await t.db.pool.query('TRUNCATE processing_module, certificate_order, order_attempt, service_lock, idempotency_key, task, job, setting, account_lease CASCADE')
+  await t.db.pool.query('TRUNCATE processing_module, certificate_order, order_attempt, service_lock, idempotency_key, task, job, setting CASCADE')
   const m = await t.app.inject({
     method: 'POST',
     url: '/modules',
@@ -196,6 +196,52 @@ describe('unknown outcomes', () => {
     expect(await outside.text()).toMatch(/<certid>/i)
     const failed = await until(async () => { const o = await orderStatus(res.json().id); return o.status === 'failed' ? o : undefined })
     expect(failed.enom.certId).toBeNull()
+  })
+
+  it('settles concurrent purchases on one account together when several answers are lost: each certificate bought goes to exactly one order', async () => {
+    // Of ten purchases sent at once, three are debited and lose their answer, one is lost before
+    // eNom processes it; the rest answer. Their windows overlap, so they are judged together.
+    s.sim.state.addFault({ command: 'PurchaseServices', resetAfterProcessing: true, times: 3 })
+    s.sim.state.addFault({ command: 'PurchaseServices', resetBeforeProcessing: true, times: 1 })
+    const results = await Promise.all(Array.from({ length: 10 }, () => place(order())))
+    for (const r of results) expect([201, 202, 503], r.body).toContain(r.statusCode)
+    const placed = results.filter((r) => r.statusCode !== 503).map((r) => r.json().id as string)
+    // All four lost answers belong to orders that were accepted: judged as one group of four.
+    expect(results.filter((r) => r.statusCode === 202)).toHaveLength(4)
+    const settled = await until(async () => {
+      const all = await Promise.all(placed.map(orderStatus))
+      return all.every((o) => !['purchasing', 'outcome_unknown'].includes(o.status)) ? all : undefined
+    }, 20_000)
+    const bought = purchases().filter((p) => p.processed).map((p) => String(p.certId)).sort()
+    const owned = settled.map((o) => o.enom.certId).filter((c): c is string => c !== null).sort()
+    expect(owned).toEqual(bought)
+    expect(new Set(owned).size).toBe(owned.length)
+    // Exactly the purchase lost before processing failed; nothing was left to people.
+    expect(purchases().length - bought.length).toBe(1)
+    expect(settled.filter((o) => o.status === 'failed').map((o) => o.error.code)).toEqual(['PURCHASE_NOT_MADE'])
+    const { rows } = await t.db.pool.query("SELECT kind FROM task WHERE kind = 'reconciliation_ambiguous'")
+    expect(rows).toHaveLength(0)
+    // Nothing was bought twice: one purchase call per order that got past the guards.
+    expect(purchases()).toHaveLength(placed.length)
+  }, 30_000)
+
+  it('waits for a purchase still in flight on the account before judging one whose answer was lost', async () => {
+    // A is debited at once and loses its answer 800 ms later; B, sent meanwhile, is debited at
+    // once and answers after 1 s. When A is judged, B's certificate is in A's window but not yet
+    // recorded: judged then, A would have two candidates.
+    s.sim.state.addFault({ command: 'PurchaseServices', resetAfterProcessing: true, latencyMs: 800, times: 1 })
+    s.sim.state.addFault({ command: 'PurchaseServices', latencyMs: 1000, times: 1 })
+    const a = place(order())
+    await until(async () => purchases().some((p) => p.processed) ? true : undefined)
+    const b = await place(order())
+    expect(b.statusCode, b.body).toBe(201)
+    const lost = await a
+    expect(lost.statusCode, lost.body).toBe(202)
+    const [first, second] = purchases()
+    const attached = await until(async () => { const o = await orderStatus(lost.json().id); return o.status === 'awaiting_configuration' ? o : undefined })
+    expect(attached.enom.certId).toBe(String(first?.certId))
+    expect(b.json().enom.certId).toBe(String(second?.certId))
+    expect((await t.db.pool.query("SELECT 1 FROM task WHERE kind = 'reconciliation_ambiguous'")).rowCount).toBe(0)
   })
 
   it('finds the certificate by OrderID when eNom confirms a purchase without a CertID', async () => {

@@ -1,6 +1,6 @@
 // Several instances on one database, each a separate OS process with its own pool, the simulator
 // a third process whose ledger is the count: idempotency and one-order-per-service hold across
-// instances, purchases on one account are serialised, a job held by a killed instance is taken
+// instances, concurrent purchases on one account each buy once, a job held by a killed instance is taken
 // over after its lease, and an order whose instance died mid-purchase is reconciled, not rebought.
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'

@@ -26,7 +26,7 @@ afterAll(async () => {
 beforeEach(async () => {
   s.sim.state.reset()
   s.sim.state.updateAccount('resellid', { balance: '50.00' })
-  await t.db.pool.query('TRUNCATE processing_module, certificate_order, order_attempt, service_lock, idempotency_key, task, job, setting, account_lease CASCADE')
+  await t.db.pool.query('TRUNCATE processing_module, certificate_order, order_attempt, service_lock, idempotency_key, task, job, setting CASCADE')
 })
 
 const queue = () => t.app.services.queue

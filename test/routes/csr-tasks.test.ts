@@ -161,7 +161,7 @@ describe('tasks', () => {
 
   beforeEach(async () => {
     s.sim.state.reset()
-    await t.db.pool.query('TRUNCATE processing_module, certificate_order, order_attempt, service_lock, idempotency_key, task, job, setting, account_lease CASCADE')
+    await t.db.pool.query('TRUNCATE processing_module, certificate_order, order_attempt, service_lock, idempotency_key, task, job, setting CASCADE')
     moduleA = await createModule('acct-a', 'ssl-a')
     moduleB = await createModule('acct-b', 'ssl-b')
     orderA = await placeAndClose(moduleA)

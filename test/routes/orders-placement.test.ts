@@ -44,7 +44,7 @@ afterAll(async () => {
 })
 beforeEach(async () => {
   s.sim.state.reset()
-  await t.db.pool.query('TRUNCATE processing_module, certificate_order, order_attempt, service_lock, idempotency_key, task, job, account_lease CASCADE')
+  await t.db.pool.query('TRUNCATE processing_module, certificate_order, order_attempt, service_lock, idempotency_key, task, job CASCADE')
 })
 
 async function createModule (app: TestApp, uid: string, over: Record<string, unknown> = {}): Promise<ModuleJson> {

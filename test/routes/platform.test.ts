@@ -143,13 +143,14 @@ describe('unknown routes and bad bodies', () => {
     expect((await t.db.pool.query("SELECT count(*)::int AS n FROM processing_module WHERE name LIKE 'x%'")).rows[0].n).toBe(0)
   })
 
-  it('refuses a date-time JavaScript cannot represent (a leap second, 30 February) with 400', async () => {
-    for (const at of ['2016-12-31T23:59:60Z', '2026-02-30T00:00:00Z']) {
+  it('refuses a date-time JavaScript or PostgreSQL cannot represent (a leap second, 30 February, year 0) with 400', async () => {
+    for (const at of ['2016-12-31T23:59:60Z', '2026-02-30T00:00:00Z', '0000-01-01T00:00:00Z', '0001-01-01T00:00:00%2B01:00']) {
       const res = await t.app.inject({ url: `/orders?expiringBefore=${at}`, headers: auth('ops') })
       expect(res.statusCode, at).toBe(400)
       expect(res.json().errors[0].field).toBe('query.expiringBefore')
     }
     expect((await t.app.inject({ url: '/orders?expiringBefore=2026-02-28T00:00:00.5%2B05:30', headers: auth('ops') })).statusCode).toBe(200)
+    expect((await t.app.inject({ url: '/orders?expiringBefore=0001-01-01T00:00:00Z&moduleId=01a21751-e8ea-734c-8861-17cffaa894c0', headers: auth('ops') })).statusCode).toBe(200)
   })
 
   it('answers 400 for a PATCH with no body or a null body, not 500', async () => {

@@ -18,7 +18,7 @@ import type { PurchaseSwitch } from '../purchases.js'
 import type { SecretBox } from '../secrets.js'
 import type { TaskService } from '../tasks.js'
 import type { Events } from '../events.js'
-import { accountKey, type AccountLeases } from './accounts.js'
+import { accountKey } from './accounts.js'
 import { actionAllowed, billmanagerStatus, type OrderAction } from './status.js'
 import type { OrderView } from '../../schemas/orders.js'
 
@@ -29,6 +29,8 @@ export interface OrderSettings {
   reconcileDelayMs: number
   /** The base interval of the status sync (backoff grows from it). */
   syncIntervalMs: number
+  /** After this long, a call still 'sending' belongs to an instance that was lost. */
+  stalledAfterMs: number
 }
 
 export interface OrderDeps {
@@ -41,7 +43,6 @@ export interface OrderDeps {
   balances: BalanceService
   tasks: TaskService
   jobs: JobQueue
-  leases: AccountLeases
   purchases: PurchaseSwitch
   events: Events
   settings: OrderSettings

@@ -1,7 +1,8 @@
 // Placing an order: choose the module, check the product and the options against its live
-// catalogue, apply the spend guards, and buy — exactly once. The purchase runs under the eNom
-// account's lease, behind a committed order and attempt row; its outcome is success, a failure
-// that proves nothing was bought, or unknown (reconciliation, never a second purchase).
+// catalogue, apply the spend guards, and buy — exactly once. The purchase runs behind a committed
+// order and attempt row; its outcome is success, a failure that proves nothing was bought, or
+// unknown (reconciliation, never a second purchase). Purchases on one eNom account run side by
+// side; while one of them has an unknown outcome, new ones on that account wait for its verdict.
 import type { ModuleRow } from '../../db/module-repository.js'
 import type { OrderRow } from '../../db/order-repository.js'
 import { isUniqueViolation } from '../../db/errors.js'
@@ -100,16 +101,16 @@ export async function placeOrder (deps: OrderDeps, input: CreateOrder, caller: s
   await checkDailyLimits(deps, caller, price)
 
   const account = accountOf(module)
-  const order = await deps.leases.withLease(account, async () => {
-    // Purchases on one account wait for any earlier purchase whose outcome is unknown.
-    const pending = await deps.orders.unresolvedAttempts(account)
-    if (pending.some((a) => a.command === 'PurchaseServices')) {
-      for (const a of pending) await scheduleReconcile(deps, a.id, undefined, 0)
+  const order = await (async () => {
+    // A purchase on the account whose outcome is unknown (or whose instance was lost mid-call)
+    // must be settled first: a certificate bought now would blur what it bought.
+    const unsettled = (await deps.orders.unresolvedAttempts(account)).filter((a) =>
+      a.state === 'unknown' || Date.now() - a.startedAt.getTime() >= deps.settings.stalledAfterMs)
+    if (unsettled.some((a) => a.command === 'PurchaseServices')) {
+      for (const a of unsettled) await scheduleReconcile(deps, a.id, undefined, 0)
       throw serviceUnavailable('RECONCILIATION_PENDING', 'an earlier purchase on this eNom account has an unknown outcome and is being reconciled; nothing was bought — retry shortly', 30)
     }
-    await deps.purchases.assertAllowed()
-    await checkFunds(deps, module, price, scope)
-    const snapshot = await snapshotOf(deps, module, scope)
+    const [, snapshot] = await Promise.all([checkFunds(deps, module, price, scope), snapshotOf(deps, module, scope)])
     const orderId = newId()
     let placed: OrderRow | undefined
     const outcome = await attemptCall(deps, {
@@ -191,7 +192,7 @@ export async function placeOrder (deps: OrderDeps, input: CreateOrder, caller: s
     const failed = await deps.orders.update(row.id, { status: 'failed', errorCode: outcome.error.code, errorDetail: outcome.error.message.slice(0, 2000) })
     await taskForPurchaseFailure(deps, module, failed, outcome.error)
     throw problemFor(outcome.error, failed.id)
-  })
+  })()
 
   if (order.status === 'outcome_unknown') return { order, created: false }
   if (checked && options.configure) {
