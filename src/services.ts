@@ -64,7 +64,10 @@ export function createServices (deps: ServiceDeps) {
   const events = createEvents({ queue })
   const orderRepo = createOrderRepository(prisma, { onStatusChange: orderEvents(events) })
   const idempotency = createIdempotencyRepository(prisma)
-  const gateway = createEnomGateway({ client: deps.enomClient, calls: createEnomCallRepository(prisma), log: logger, ...(deps.onEnomCall ? { onCall: deps.onEnomCall } : {}) })
+  const calls = createEnomCallRepository(prisma, {
+    onError: (err, rows) => logger.warn({ err: { message: err.message }, rows }, 'could not record eNom calls')
+  })
+  const gateway = createEnomGateway({ client: deps.enomClient, calls, log: logger, ...(deps.onEnomCall ? { onCall: deps.onEnomCall } : {}) })
   const tasks = createTaskService({ repo: createTaskRepository(prisma), prisma, events })
   const checker = createConnectionChecker({ gateway, allowedOrigins: config.enomAllowedOrigins })
   const target = (row: ModuleRow) => moduleTarget(row, deps.secrets)
@@ -179,15 +182,18 @@ export function createServices (deps: ServiceDeps) {
     webhooks,
     runner: jobRunner,
     scheduler,
+    calls,
     /** Starts the job runner and the scheduler (server.ts; tests that exercise jobs). */
     startJobs () {
       jobRunner.start()
       scheduler.start()
     },
+    /** Stops the jobs and writes what is still buffered; the pool may close after it. */
     async stopJobs (graceMs: number) {
       scheduler.stop()
       await jobRunner.stop(graceMs)
       await delivery.close()
+      await calls.close()
     }
   }
 }

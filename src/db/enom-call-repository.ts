@@ -1,4 +1,7 @@
-// The eNom call audit rows.
+// The eNom call audit rows. They are written in batches, off the request path: a request never
+// waits for (or fails because of) its audit row, and a burst of calls costs one INSERT per batch
+// instead of one commit each. A batch is written when it holds `maxBatch` rows or `flushMs`
+// after its first row; close() writes what is left (the service calls it before the pool closes).
 import type { Prisma as PrismaClient } from './database.js'
 
 export interface EnomCallRow {
@@ -13,14 +16,45 @@ export interface EnomCallRow {
   requestId: string | null
 }
 
-export function createEnomCallRepository (prisma: PrismaClient) {
+export interface EnomCallRepositoryOptions {
+  flushMs?: number
+  maxBatch?: number
+  /** Told of a batch that could not be written (the rows are dropped: audit, not state). */
+  onError?: (err: Error, rows: number) => void
+}
+
+export function createEnomCallRepository (prisma: PrismaClient, options: EnomCallRepositoryOptions = {}) {
+  const flushMs = options.flushMs ?? 100
+  const maxBatch = options.maxBatch ?? 200
+  let buffer: EnomCallRow[] = []
+  let timer: NodeJS.Timeout | undefined
+  const writing = new Set<Promise<void>>()
+
+  function flush (): Promise<void> {
+    clearTimeout(timer)
+    timer = undefined
+    if (buffer.length === 0) return Promise.all(writing).then(() => undefined)
+    const rows = buffer
+    buffer = []
+    const write = prisma.enomCall.createMany({ data: rows }).then(() => undefined, (err: Error) => options.onError?.(err, rows.length))
+    writing.add(write)
+    write.finally(() => writing.delete(write)).catch(() => undefined)
+    return Promise.all(writing).then(() => undefined)
+  }
+
   return {
-    async insert (row: EnomCallRow): Promise<void> {
-      await prisma.enomCall.create({ data: row })
+    /** Queues the row; it is written within flushMs. */
+    insert (row: EnomCallRow): void {
+      buffer.push(row)
+      if (buffer.length >= maxBatch) flush().catch(() => undefined)
+      else timer ??= setTimeout(() => { flush().catch(() => undefined) }, flushMs).unref()
     },
 
-    async listForModule (moduleId: string, limit = 100): Promise<EnomCallRow[]> {
-      return prisma.enomCall.findMany({ where: { moduleId }, orderBy: { startedAt: 'desc' }, take: limit })
+    /** Writes every queued row now; resolves when they (and earlier batches) are written. */
+    flush,
+
+    async close (): Promise<void> {
+      await flush()
     }
   }
 }

@@ -40,6 +40,8 @@ export interface ModuleObservations {
   balance?: string
   availableBalance?: string
   balanceFetchedAt?: Date
+  /** null: the balance is not below the minimum (any crossing ended). */
+  lowBalanceSince?: null
 }
 
 export type ModuleChanges = Partial<Omit<NewModuleRow, 'id'>> & ModuleObservations

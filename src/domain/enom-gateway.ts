@@ -24,24 +24,19 @@ export interface CallScope {
 export type EnomCall<T> = (client: EnomClient, credentials: EnomCredentials, context: CallContext) => Promise<T>
 
 export function createEnomGateway (deps: { client: EnomClient, calls: EnomCallRepository, log: EnomLogger, onCall?: (command: string, outcome: string, durationMs: number) => void }) {
-  async function record (target: EnomTarget, command: string, startedAt: Date, outcome: string, responseNumber: string | undefined, scope: CallScope) {
+  function record (target: EnomTarget, command: string, startedAt: Date, outcome: string, responseNumber: string | undefined, scope: CallScope) {
     deps.onCall?.(command, outcome, Date.now() - startedAt.getTime())
-    try {
-      await deps.calls.insert({
-        id: newId(),
-        moduleId: target.moduleId ?? null,
-        orderId: target.orderId ?? null,
-        command,
-        startedAt,
-        durationMs: Date.now() - startedAt.getTime(),
-        outcome,
-        responseNumber: responseNumber ?? null,
-        requestId: scope.requestId ?? null
-      })
-    } catch (err) {
-      // The audit trail must never turn a finished eNom call into a failed request.
-      deps.log.warn({ err: { message: (err as Error).message }, command }, 'could not record the eNom call')
-    }
+    deps.calls.insert({
+      id: newId(),
+      moduleId: target.moduleId ?? null,
+      orderId: target.orderId ?? null,
+      command,
+      startedAt,
+      durationMs: Date.now() - startedAt.getTime(),
+      outcome,
+      responseNumber: responseNumber ?? null,
+      requestId: scope.requestId ?? null
+    })
   }
 
   return {
@@ -52,11 +47,11 @@ export function createEnomGateway (deps: { client: EnomClient, calls: EnomCallRe
       const context: CallContext = { ...(scope.log ? { log: scope.log } : {}), ...(scope.signal ? { signal: scope.signal } : {}) }
       try {
         const result = await fn(deps.client, { apiUrl: target.apiUrl, uid: target.uid, pw: target.pw }, context)
-        await record(target, command, startedAt, 'ok', undefined, scope)
+        record(target, command, startedAt, 'ok', undefined, scope)
         return result
       } catch (err) {
         const outcome = isEnomError(err) ? err.reason : 'unknown'
-        await record(target, command, startedAt, outcome, isEnomError(err) ? err.responseNumbers[0] : undefined, scope)
+        record(target, command, startedAt, outcome, isEnomError(err) ? err.responseNumbers[0] : undefined, scope)
         throw err
       }
     }

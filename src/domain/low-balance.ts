@@ -9,9 +9,10 @@ import type { TaskService } from './tasks.js'
 
 export function createLowBalanceWatch (deps: { prisma: PrismaClient, moduleRepo: ModuleRepository, tasks: TaskService, events: Events }) {
   return async function note (row: ModuleRow, reading: BalanceReading): Promise<void> {
-    await deps.moduleRepo.observe(row.id, { balance: reading.balance, availableBalance: reading.availableBalance, balanceFetchedAt: reading.fetchedAt })
     const minimal = row.minimalBalance === null ? null : row.minimalBalance.toFixed(2)
     const below = isBelowMinimal(reading.availableBalance, minimal)
+    // Above the minimum, the same write that records the reading ends any crossing.
+    await deps.moduleRepo.observe(row.id, { balance: reading.balance, availableBalance: reading.availableBalance, balanceFetchedAt: reading.fetchedAt, ...(below ? {} : { lowBalanceSince: null }) })
     if (below) {
       await deps.prisma.$transaction(async (tx) => {
         // Only the instance whose update starts the crossing opens the task and tells the billing backend.
@@ -33,8 +34,6 @@ export function createLowBalanceWatch (deps: { prisma: PrismaClient, moduleRepo:
           dedupeKey: `low-balance:${row.id}:${reading.fetchedAt.toISOString()}`
         }, tx)
       })
-    } else {
-      await deps.prisma.processingModule.updateMany({ where: { id: row.id, lowBalanceSince: { not: null } }, data: { lowBalanceSince: null } })
     }
   }
 }

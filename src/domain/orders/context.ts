@@ -140,6 +140,8 @@ export async function attemptCall<T> (deps: OrderDeps, input: {
   caller?: string
   snapshot?: Record<string, unknown>
   prepare?: (tx: Tx, attemptId: string) => Promise<void>
+  /** On success, more writes in the transaction that records it (one commit instead of several). */
+  settle?: (tx: Tx, result: T) => Promise<void>
   call: EnomCall<T>
 }): Promise<AttemptOutcome<T>> {
   const attemptId = newId()
@@ -161,7 +163,15 @@ export async function attemptCall<T> (deps: OrderDeps, input: {
   const target = await targetFor(deps, input.module, input.order.id)
   try {
     const result = await deps.gateway.call(target, input.command, input.scope, input.call)
-    const done = await deps.orders.finishAttempt(attempt.id, { state: 'succeeded', result: JSON.parse(JSON.stringify(result ?? {})) })
+    const record = { state: 'succeeded' as const, result: JSON.parse(JSON.stringify(result ?? {})) }
+    const settle = input.settle
+    const done = settle
+      ? await deps.prisma.$transaction(async (tx) => {
+        const row = await deps.orders.finishAttempt(attempt.id, record, tx)
+        await settle(tx, result)
+        return row
+      })
+      : await deps.orders.finishAttempt(attempt.id, record)
     return { kind: 'succeeded', result, attempt: done }
   } catch (err) {
     if (!isEnomError(err)) {

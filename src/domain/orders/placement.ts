@@ -98,7 +98,6 @@ export async function placeOrder (deps: OrderDeps, input: CreateOrder, caller: s
 
   await deps.purchases.assertAllowed()
   const price = fromCents(toCents(product.resellerPrice) * BigInt(input.years))
-  await checkDailyLimits(deps, caller, price)
 
   const account = accountOf(module)
   const order = await (async () => {
@@ -113,6 +112,7 @@ export async function placeOrder (deps: OrderDeps, input: CreateOrder, caller: s
     const [, snapshot] = await Promise.all([checkFunds(deps, module, price, scope), snapshotOf(deps, module, scope)])
     const orderId = newId()
     let placed: OrderRow | undefined
+    let settled: OrderRow | undefined
     const outcome = await attemptCall(deps, {
       order: { id: orderId } as OrderRow,
       module,
@@ -156,9 +156,16 @@ export async function placeOrder (deps: OrderDeps, input: CreateOrder, caller: s
         }
         if (options.idempotencyKeyId) await tx.idempotencyKey.update({ where: { id: options.idempotencyKeyId }, data: { orderId } })
       },
-      call: (c, creds, ctx) => c.purchaseServices(creds, { service: product.productCode, numYears: input.years }, ctx)
+      call: (c, creds, ctx) => c.purchaseServices(creds, { service: product.productCode, numYears: input.years }, ctx),
+      // The usual answer names the certificate: the order, its attempt and its sync commit together.
+      settle: async (tx, result) => {
+        if (!result.certId) return
+        settled = await deps.orders.update(orderId, boughtChanges(result, price), tx)
+        await scheduleSync(deps, orderId, deps.settings.syncIntervalMs, tx)
+      }
     })
     const row = placed as unknown as OrderRow
+    if (outcome.kind === 'succeeded' && settled) return settled
     if (outcome.kind === 'succeeded') {
       let { certId, orderId: enomOrderId } = outcome.result
       if (!certId && enomOrderId) certId = await certIdByOrderId(deps, module, enomOrderId, snapshot, scope)
@@ -168,14 +175,7 @@ export async function placeOrder (deps: OrderDeps, input: CreateOrder, caller: s
         await scheduleReconcile(deps, outcome.attempt.id, undefined, 0)
         return deps.orders.update(row.id, { status: 'outcome_unknown', enomOrderId: enomOrderId ?? null, errorCode: 'NO_CERT_ID', errorDetail: 'eNom confirmed the purchase without a CertID; it is being looked up' })
       }
-      const updated = await deps.orders.update(row.id, {
-        status: 'awaiting_configuration',
-        enomCertId: certId,
-        enomOrderId: enomOrderId ?? null,
-        enomStatusId: 1,
-        enomStatusText: 'Awaiting Configuration',
-        amount: outcome.result.orderAmount ?? price
-      })
+      const updated = await deps.orders.update(row.id, boughtChanges({ ...outcome.result, certId }, price))
       await scheduleSync(deps, row.id, deps.settings.syncIntervalMs)
       return updated
     }
@@ -207,6 +207,18 @@ export async function placeOrder (deps: OrderDeps, input: CreateOrder, caller: s
     }
   }
   return { order, created: true }
+}
+
+/** A purchase eNom confirmed with its certificate: the order awaits configuration. */
+function boughtChanges (result: { certId?: string, orderId?: string, orderAmount?: string }, price: string) {
+  return {
+    status: 'awaiting_configuration' as const,
+    enomCertId: result.certId ?? null,
+    enomOrderId: result.orderId ?? null,
+    enomStatusId: 1,
+    enomStatusText: 'Awaiting Configuration',
+    amount: result.orderAmount ?? price
+  }
 }
 
 async function checkDailyLimits (deps: OrderDeps, caller: string, price: string, tx?: Parameters<typeof deps.orders.spentToday>[1]): Promise<void> {
