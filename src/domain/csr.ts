@@ -1,7 +1,8 @@
 // Local CSR checks with a maintained X.509 library (@peculiar/x509): the same checks guard
 // POST /csr/parse, configure and reissue, so a bad CSR is refused with an exact message before
 // eNom is called (eNom's own answer is an opaque "500 - Unable to parse CSR.").
-import { x509 } from '../lib/x509.js'
+import type * as X509 from '@peculiar/x509'
+import { loadX509 } from '../lib/x509-lazy.js'
 import { AppError } from './errors.js'
 
 export const CSR_MAX_LENGTH = 4500
@@ -41,7 +42,8 @@ export async function parseCsr (pem: string, options: { domain?: string } = {}):
   if (!/^-----BEGIN (NEW )?CERTIFICATE REQUEST-----[\s\S]+-----END (NEW )?CERTIFICATE REQUEST-----$/.test(text)) {
     throw csrError('CSR_MALFORMED', 'the CSR is not a PEM certificate request (-----BEGIN CERTIFICATE REQUEST----- ... -----END CERTIFICATE REQUEST-----)')
   }
-  let csr: x509.Pkcs10CertificateRequest
+  const x509 = await loadX509()
+  let csr: X509.Pkcs10CertificateRequest
   try {
     csr = new x509.Pkcs10CertificateRequest(text.replace(/NEW CERTIFICATE REQUEST/g, 'CERTIFICATE REQUEST'))
   } catch {
@@ -58,7 +60,7 @@ export async function parseCsr (pem: string, options: { domain?: string } = {}):
   }
   try {
     const field = (name: string) => csr.subjectName.getField(name)[0] ?? null
-    const sanExtension = csr.extensions.find((e) => e instanceof x509.SubjectAlternativeNameExtension) as x509.SubjectAlternativeNameExtension | undefined
+    const sanExtension = csr.extensions.find((e) => e instanceof x509.SubjectAlternativeNameExtension) as X509.SubjectAlternativeNameExtension | undefined
     decoded = {
       subject: { organization: field('O'), organizationalUnit: field('OU'), locality: field('L'), state: field('ST'), country: field('C'), email: field('E') },
       commonName: field('CN'),

@@ -5,7 +5,7 @@
 import type { OrderRow } from '../../db/order-repository.js'
 import type { CertDetail } from '../../enom/client.js'
 import { isEnomError } from '../../enom/errors.js'
-import { x509 } from '../../lib/x509.js'
+import { loadX509 } from '../../lib/x509-lazy.js'
 import type { CallScope } from '../enom-gateway.js'
 import { getOrder, moduleOf, problemFor, targetFor, type OrderDeps } from './context.js'
 import { isFinal, statusFromEnom, type OrderStatus } from './status.js'
@@ -38,9 +38,10 @@ export interface CertificateFacts {
 }
 
 /** The certificate and chain from eNom's answer, with serial and validity read from the certificate. */
-export function certificateFacts (detail: Pick<CertDetail, 'certificate' | 'caCerts' | 'intermediates'>): CertificateFacts | undefined {
+export async function certificateFacts (detail: Pick<CertDetail, 'certificate' | 'caCerts' | 'intermediates'>): Promise<CertificateFacts | undefined> {
   const leaf = pemBlocks(detail.certificate)[0]
   if (!leaf) return undefined
+  const x509 = await loadX509()
   const cert = new x509.X509Certificate(leaf)
   const chain = pemBlocks(detail.caCerts, ...(detail.intermediates ?? [])).filter((b) => b !== leaf)
   return {
@@ -87,7 +88,7 @@ export async function applyDetail (deps: OrderDeps, order: OrderRow, detail: Cer
   const dcv = { fileName: detail.fileAuthName, fileContents: detail.fileAuthContents, dnsEntry: detail.dnsAuthEntry, dnsAddress: detail.dnsAuthAddress }
   if (Object.values(dcv).some(Boolean) && JSON.stringify(dcv) !== JSON.stringify(order.dcv)) changes.dcv = JSON.parse(JSON.stringify(dcv))
 
-  const facts = (mapped === 'issued' || order.status === 'issued') ? certificateFacts(detail) : undefined
+  const facts = (mapped === 'issued' || order.status === 'issued') ? await certificateFacts(detail) : undefined
   if (facts && facts.serialNumber !== order.serialNumber) {
     Object.assign(changes, facts)
     if (mayChange) changes.status = 'issued'
