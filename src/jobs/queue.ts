@@ -70,7 +70,12 @@ export function createJobQueue (prisma: PrismaClient) {
       return inserted > 0
     },
 
-    /** Claims up to `limit` due jobs (and jobs whose holder's lease expired) for `worker`. */
+    /**
+     * Claims up to `limit` due jobs (and jobs whose holder's lease expired) for `worker`, oldest
+     * first — except reconciliations of unknown outcomes, which go before everything else: new
+     * purchases on their eNom account wait for them, and a backlog of status syncs (eNom slow,
+     * say) must not hold them up.
+     */
     async claim (worker: string, limit: number, leaseMs: number): Promise<JobRow[]> {
       const rows = await prisma.$queryRaw<RawJob[]>`
         UPDATE job SET status = 'running', locked_by = ${worker}, locked_until = now() + make_interval(secs => ${leaseMs / 1000}),
@@ -78,7 +83,7 @@ export function createJobQueue (prisma: PrismaClient) {
         WHERE id IN (
           SELECT id FROM job
           WHERE (status = 'pending' AND run_at <= now()) OR (status = 'running' AND locked_until < now())
-          ORDER BY run_at
+          ORDER BY (kind = 'order.reconcile') DESC, run_at
           LIMIT ${limit}
           FOR UPDATE SKIP LOCKED)
         RETURNING id, kind, key, payload, attempts, max_attempts, run_at, created_at`

@@ -147,7 +147,12 @@ describe('instances that die', () => {
       const list = await call(survivor.url, 'GET', '/orders?serviceId=svc-crash', TOKENS.ops)
       const o = list.json.items[0]
       return o && o.status === 'awaiting_configuration' ? o : undefined
-    }, 40_000)
+    }, 40_000).catch(async (e) => {
+      console.log('DBG attempts', JSON.stringify((await db.query("SELECT a.command, a.state, a.snapshot, a.error_code, a.started_at, o.status, o.service_id, o.error_code AS oerr FROM order_attempt a JOIN certificate_order o ON o.id = a.order_id WHERE a.command = 'PurchaseServices' AND (a.state <> 'succeeded' OR o.service_id = 'svc-crash')")).rows))
+      console.log('DBG jobs', JSON.stringify((await db.query("SELECT key, status, attempts, last_error, run_at, locked_by, payload FROM job WHERE kind <> 'attempts.recover' OR status = 'running' ORDER BY key")).rows))
+      console.log('DBG tasks', JSON.stringify((await db.query('SELECT kind, message FROM task')).rows))
+      throw e
+    })
     const purchases = (await ledger('PurchaseServices')).slice(before)
     expect(purchases).toHaveLength(1)
     expect(attached.enom.certId).toBe(String(purchases[0]?.certId))

@@ -49,6 +49,16 @@ async function runUntilDone (keys: string[], timeoutMs = 10_000) {
 }
 
 describe('the queue', () => {
+  it('claims a due reconciliation before older due jobs of other kinds', async () => {
+    const past = new Date(Date.now() - 60_000)
+    for (let i = 0; i < 5; i++) await queue().enqueue({ kind: 'order.sync', key: `backlog-${i}`, payload: { orderId: 'x' }, runAt: past })
+    await queue().enqueue({ kind: 'order.reconcile', key: 'reconcile:urgent', payload: { attemptId: 'x', checks: 0 } })
+    const [first] = await queue().claim('w', 1, 30_000)
+    expect(first?.key).toBe('reconcile:urgent')
+    const next = await queue().claim('w', 1, 30_000)
+    expect(next.map((j) => j.key)).toEqual(['backlog-0'])
+  })
+
   it('gives each due job to one claimer only, even when claims race', async () => {
     for (let i = 0; i < 20; i++) await queue().enqueue({ kind: 'noop', key: `race-${i}` })
     const claims = await Promise.all(Array.from({ length: 5 }, (_, i) => queue().claim(`w${i}`, 10, 30_000)))
