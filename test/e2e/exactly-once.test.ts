@@ -1,7 +1,7 @@
 // Never charged twice, never an order lost: idempotency keys, unknown outcomes and their
 // reconciliation, spend guards. The simulator's ledger is the count of purchases.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { auth, createTestDatabase, startTestApp, type TestApp, type TestDatabase } from '../support/app.js'
+import { auth, createTestDatabase, startTestApp, type TestApp, type TestDatabase, truncate } from '../support/app.js'
 import { startSimulatorForTest, type SimulatorForTest } from '../support/enom.js'
 import { fingerprintOf } from '../../src/plugins/idempotency.js'
 import { waitFor } from '../support/wait.js'
@@ -31,7 +31,7 @@ afterAll(async () => {
 })
 beforeEach(async () => {
   s.sim.state.reset()
-  await t.db.pool.query('TRUNCATE processing_module, certificate_order, order_attempt, service_lock, idempotency_key, task, job, setting CASCADE')
+  await truncate(t, 'processing_module, certificate_order, order_attempt, service_lock, idempotency_key, task, job, setting')
   const m = await t.app.inject({
     method: 'POST',
     url: '/modules',

@@ -4,7 +4,7 @@ import { createHmac } from 'node:crypto'
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { verifyWebhook } from '../../clients/typescript/src/index.js'
-import { auth, createTestDatabase, startTestApp, type TestApp, type TestDatabase } from '../support/app.js'
+import { auth, createTestDatabase, startTestApp, type TestApp, type TestDatabase, truncate } from '../support/app.js'
 import { contacts, makeCsr, startSimulatorForTest, type SimulatorForTest } from '../support/enom.js'
 import { waitFor } from '../support/wait.js'
 
@@ -64,7 +64,7 @@ beforeEach(async () => {
   received = []
   answers = []
   s.sim.state.reset()
-  await t.db.pool.query('TRUNCATE webhook_subscription, webhook_delivery, webhook_attempt, outbox_event, processing_module, certificate_order, order_attempt, service_lock, idempotency_key, task, setting CASCADE')
+  await truncate(t, 'webhook_subscription, webhook_delivery, webhook_attempt, outbox_event, processing_module, certificate_order, order_attempt, service_lock, idempotency_key, task, setting')
   await t.db.pool.query("DELETE FROM job WHERE kind NOT IN ('attempts.recover', 'maintenance.reap', 'orders.expiry')")
   const m = await t.app.inject({ method: 'POST', url: '/modules', headers: auth('admin'), payload: { name: 'sim', dataCenter: 'dc', department: 'ssl', sort: 1, apiUrl: s.liveUrl, username: 'resellid', password: 'resellpw', checkConnection: false } })
   moduleId = m.json().id

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { JobRunner } from '../../src/jobs/runner.js'
 import { dueSlots, Scheduler } from '../../src/jobs/scheduler.js'
 import { createLogger } from '../../src/logger.js'
-import { auth, createTestDatabase, startTestApp, type TestApp, type TestDatabase } from '../support/app.js'
+import { auth, createTestDatabase, startTestApp, type TestApp, type TestDatabase, truncate } from '../support/app.js'
 import { startSimulatorForTest, type SimulatorForTest } from '../support/enom.js'
 
 let database: TestDatabase
@@ -26,7 +26,7 @@ afterAll(async () => {
 beforeEach(async () => {
   s.sim.state.reset()
   s.sim.state.updateAccount('resellid', { balance: '50.00' })
-  await t.db.pool.query('TRUNCATE processing_module, certificate_order, order_attempt, service_lock, idempotency_key, task, job, setting CASCADE')
+  await truncate(t, 'processing_module, certificate_order, order_attempt, service_lock, idempotency_key, task, job, setting')
 })
 
 const queue = () => t.app.services.queue

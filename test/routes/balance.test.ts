@@ -1,7 +1,7 @@
 // Balances and products against the simulator: cache, single flight (counted in the simulator's
 // ledger), stale answers when eNom fails, the dashboard that never fails as a whole, persistence.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { auth, createTestDatabase, startTestApp, type TestApp, type TestDatabase } from '../support/app.js'
+import { auth, createTestDatabase, startTestApp, type TestApp, type TestDatabase, truncate } from '../support/app.js'
 import { startSimulatorForTest, type SimulatorForTest } from '../support/enom.js'
 
 let database: TestDatabase
@@ -23,7 +23,7 @@ let started = ''
 beforeEach(async () => {
   started = new Date().toISOString()
   s.sim.state.reset()
-  await t.db.pool.query('TRUNCATE processing_module CASCADE')
+  await truncate(t, 'processing_module')
 })
 
 async function createModule (over: Record<string, unknown> = {}) {

@@ -4,7 +4,7 @@ import { createServer as createHttpsServer, type Server } from 'node:https'
 import type { LookupFunction } from 'node:net'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { enomClientFor } from '../../src/app.js'
-import { auth, createTestDatabase, startTestApp, type TestApp, type TestDatabase } from '../support/app.js'
+import { auth, createTestDatabase, startTestApp, type TestApp, type TestDatabase, truncate } from '../support/app.js'
 import { startSimulatorForTest, type SimulatorForTest } from '../support/enom.js'
 import { selfSignedCert } from '../enom/tls-cert.js'
 
@@ -66,7 +66,7 @@ const ledgerSinceStart = () => s.sim.state.ledger().filter((e) => e.at >= starte
 beforeEach(async () => {
   started = new Date().toISOString()
   s.sim.state.reset()
-  await t.db.pool.query('TRUNCATE processing_module CASCADE')
+  await truncate(t, 'processing_module')
 })
 
 const check = (apiUrl: string, username = 'resellid', password = 'resellpw') =>

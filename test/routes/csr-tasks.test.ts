@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import type { Role } from '../../src/domain/access.js'
 import { subtle, x509 } from '../../src/lib/x509.js'
-import { auth, createTestDatabase, startTestApp, type TestApp, type TestDatabase } from '../support/app.js'
+import { auth, createTestDatabase, startTestApp, type TestApp, type TestDatabase, truncate } from '../support/app.js'
 import { makeCsr, startSimulatorForTest, type SimulatorForTest, type TestCsr } from '../support/enom.js'
 
 let database: TestDatabase
@@ -161,7 +161,7 @@ describe('tasks', () => {
 
   beforeEach(async () => {
     s.sim.state.reset()
-    await t.db.pool.query('TRUNCATE processing_module, certificate_order, order_attempt, service_lock, idempotency_key, task, job, setting CASCADE')
+    await truncate(t, 'processing_module, certificate_order, order_attempt, service_lock, idempotency_key, task, job, setting')
     moduleA = await createModule('acct-a', 'ssl-a')
     moduleB = await createModule('acct-b', 'ssl-b')
     orderA = await placeAndClose(moduleA)

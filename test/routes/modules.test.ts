@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { auth, createTestDatabase, startTestApp, type TestApp, type TestDatabase } from '../support/app.js'
+import { auth, createTestDatabase, startTestApp, type TestApp, type TestDatabase, truncate } from '../support/app.js'
 import { passwordAad } from '../../src/domain/modules.js'
 
 let database: TestDatabase
@@ -33,7 +33,7 @@ afterAll(async () => {
   await database.drop()
 })
 beforeEach(async () => {
-  await t.db.pool.query('TRUNCATE processing_module CASCADE')
+  await truncate(t, 'processing_module')
 })
 
 describe('POST /modules', () => {

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import type { Role } from '../../src/domain/access.js'
-import { auth, createTestDatabase, startTestApp, type TestApp, type TestDatabase } from '../support/app.js'
+import { auth, createTestDatabase, startTestApp, type TestApp, type TestDatabase, truncate } from '../support/app.js'
 import { contacts, makeCsr, startSimulatorForTest, type SimulatorForTest, type TestCsr } from '../support/enom.js'
 
 let database: TestDatabase
@@ -44,7 +44,7 @@ afterAll(async () => {
 })
 beforeEach(async () => {
   s.sim.state.reset()
-  await t.db.pool.query('TRUNCATE processing_module, certificate_order, order_attempt, service_lock, idempotency_key, task, job CASCADE')
+  await truncate(t, 'processing_module, certificate_order, order_attempt, service_lock, idempotency_key, task, job')
 })
 
 async function createModule (app: TestApp, uid: string, over: Record<string, unknown> = {}): Promise<ModuleJson> {

@@ -92,3 +92,20 @@ export async function startTestApp (database: TestDatabase, env: Record<string, 
     }
   }
 }
+
+/**
+ * Empties tables between tests. The app's queued eNom call rows are written first; a batch the
+ * job runner queues meanwhile can still take its locks in the other order than TRUNCATE ...
+ * CASCADE (enom_call, then processing_module), so a deadlock is retried.
+ */
+export async function truncate (t: TestApp, tables: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    await t.app.services.calls.flush()
+    try {
+      await t.db.pool.query(`TRUNCATE ${tables} CASCADE`)
+      return
+    } catch (err) {
+      if ((err as { code?: string }).code !== '40P01' || attempt >= 5) throw err
+    }
+  }
+}
