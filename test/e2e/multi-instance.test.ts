@@ -103,7 +103,9 @@ describe('two service processes on one database', () => {
 
 describe('instances that die', () => {
   it('hand a job held by a SIGKILLed instance to another one after its lease', async () => {
-    const worker = await instance({ JOBS_ENABLED: 'true' })
+    // Enough job slots that the syncs of the earlier tests' orders (stuck like this one once the
+    // fault below is set) cannot keep this order's sync from being claimed.
+    const worker = await instance({ JOBS_ENABLED: 'true', JOB_CONCURRENCY: '32' })
     const placed = await call(worker.url, 'POST', '/orders', TOKENS.billing, order('svc-takeover'), { 'idempotency-key': '"takeover"' })
     expect(placed.status, placed.text).toBe(201)
     // Every status read hangs, so the worker is stuck inside the order's sync job when it dies.
