@@ -89,7 +89,7 @@ export async function startService (options: ServiceOptions): Promise<Service> {
   const proc = launch({ name: options.name, args: [...(options.nodeArgs ?? []), 'dist/server.js'], env })
   const url = `http://127.0.0.1:${port}`
   if (options.wait !== false) await waitForHttp(proc, `${url}/health`, { timeoutMs: 60_000 })
-  return { proc, url, port, config: { node: [...(options.nodeArgs ?? []), 'dist/server.js'].join(' '), ...publicConfig(env) }, stop: () => proc.stop() }
+  return { proc, url, port, config: { node: relativeToRoot([...(options.nodeArgs ?? []), 'dist/server.js'].join(' ')), ...publicConfig(env) }, stop: () => proc.stop() }
 }
 
 export interface SimAccount { uid: string, pw: string, balance: string }
@@ -143,4 +143,10 @@ export async function startBaseline (name: string, script: string, env: Record<s
   const url = `http://127.0.0.1:${port}`
   await waitForHttp(proc, `${url}${ready.path}`, { timeoutMs: 30_000, status: ready.status })
   return { proc, url, stop: () => proc.stop() }
+}
+
+/** A command line as recorded in the results: paths inside the checkout written relative to it. */
+function relativeToRoot (text: string): string {
+  const root = ROOT.replace(/\/$/, '')
+  return text.split(`file://${root}/`).join('').split(encodeURIComponent(`${root}/`)).join('').split(`${root}/`).join('')
 }
