@@ -260,10 +260,12 @@ export async function reconcileAttempt (deps: OrderDeps, attemptId: string, chec
   const expected = EXPECTED[attempt.command]
   const found = expected ? expected(detail.statusId) : false
   await deps.orders.finishAttempt(attempt.id, { state: found ? 'reconciled_found' : 'reconciled_absent', result: { statusId: detail.statusId ?? null } })
-  const { order: updated } = await applyDetail(deps, order, detail, { force: order.status === 'outcome_unknown' })
-  if (!found && attempt.command === 'CertPurchaseCert' && updated.status === 'awaiting_configuration') {
-    await deps.orders.update(order.id, { errorCode: 'SUBMISSION_NOT_MADE', errorDetail: 'the certificate was not submitted to the CA; configure the order again' })
-  }
+  await applyDetail(deps, order, detail, {
+    force: order.status === 'outcome_unknown',
+    ...(!found && attempt.command === 'CertPurchaseCert'
+      ? { error: { whenStatus: 'awaiting_configuration' as const, code: 'SUBMISSION_NOT_MADE', detail: 'the certificate was not submitted to the CA; configure the order again' } }
+      : {})
+  })
   await scheduleSync(deps, order.id, deps.settings.syncIntervalMs)
   return found ? 'found' : 'absent'
 }

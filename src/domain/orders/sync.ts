@@ -73,7 +73,13 @@ export async function readDetail (deps: OrderDeps, order: OrderRow, scope: CallS
 }
 
 /** Applies eNom's view of the certificate to the order. `force` lets it replace a local status (reconciliation). */
-export async function applyDetail (deps: OrderDeps, order: OrderRow, detail: CertDetail, options: { force?: boolean } = {}): Promise<{ order: OrderRow, changed: boolean }> {
+/**
+ * Applies what eNom says of the certificate to the order, in one write. `error`: an error to
+ * record in that same write when the order ends in `whenStatus` (so that no reader sees the status
+ * without it).
+ */
+export async function applyDetail (deps: OrderDeps, order: OrderRow, detail: CertDetail,
+  options: { force?: boolean, error?: { whenStatus: OrderStatus, code: string, detail: string } } = {}): Promise<{ order: OrderRow, changed: boolean }> {
   const changes: Record<string, unknown> = {}
   const mapped = statusFromEnom(detail.statusId)
   if (detail.statusId !== undefined && detail.statusId !== order.enomStatusId) changes.enomStatusId = detail.statusId
@@ -96,11 +102,15 @@ export async function applyDetail (deps: OrderDeps, order: OrderRow, detail: Cer
     if (order.serialNumber && order.reissueStatus && !reissue) changes.reissueStatus = 'completed'
   }
   if (detail.privateKey && !order.privateKeyEnc) changes.privateKeyEnc = deps.secrets.encrypt(detail.privateKey, privateKeyAad(order.id))
-  if (Object.keys(changes).length === 0) return { order, changed: false }
   if (changes.status && !isFinal(changes.status as OrderStatus)) {
     changes.errorCode = null
     changes.errorDetail = null
   }
+  if (options.error && (changes.status ?? order.status) === options.error.whenStatus) {
+    changes.errorCode = options.error.code
+    changes.errorDetail = options.error.detail
+  }
+  if (Object.keys(changes).length === 0) return { order, changed: false }
   return { order: await deps.orders.update(order.id, changes), changed: 'status' in changes || 'serialNumber' in changes }
 }
 
