@@ -60,10 +60,10 @@ export function createServices (deps: ServiceDeps) {
   const prisma = db.prisma
   const instanceId = deps.instanceId ?? `${hostname()}:${process.pid}:${newId().slice(-6)}`
   const moduleRepo = createModuleRepository(prisma, deps.db.pool)
-  const queue = createJobQueue(prisma)
+  const queue = createJobQueue(prisma, deps.db.pool)
   const events = createEvents({ queue })
-  const orderRepo = createOrderRepository(prisma, { onStatusChange: orderEvents(events) })
-  const idempotency = createIdempotencyRepository(prisma)
+  const orderRepo = createOrderRepository(prisma, deps.db.pool, { onStatusChange: orderEvents(events) })
+  const idempotency = createIdempotencyRepository(prisma, deps.db.pool)
   const calls = createEnomCallRepository(prisma, {
     onError: (err, rows) => logger.warn({ err: { message: err.message }, rows }, 'could not record eNom calls')
   })
@@ -93,7 +93,7 @@ export function createServices (deps: ServiceDeps) {
       if (credentials) products.forget(id)
     }
   })
-  const purchases = createPurchaseSwitch(prisma)
+  const purchases = createPurchaseSwitch(prisma, deps.db.pool)
   // A purchase call ends within its timeout; past it (and a margin for the writes after it), a
   // call still 'sending' belongs to a lost instance.
   const stalledAfterMs = config.enomPurchaseTimeoutMs + Math.min(60_000, config.enomPurchaseTimeoutMs)
@@ -101,6 +101,8 @@ export function createServices (deps: ServiceDeps) {
   const runnerRef: { current?: JobRunner } = {}
   const orders = createOrderService({
     prisma,
+    pool: deps.db.pool,
+    idempotency,
     orders: orderRepo,
     moduleRepo,
     secrets: deps.secrets,

@@ -1,24 +1,51 @@
 // Idempotency-Key rows: (caller, key) is unique; the first request inserts and holds the row,
-// its completed outcome is stored on it, and later requests with the same key read it.
+// its completed outcome is stored on it, and later requests with the same key read it. Every
+// order request claims and completes a key, so those two statements go to the pool directly.
+import type pg from 'pg'
 import type { IdempotencyKey } from '../generated/prisma/client.js'
 import type { Prisma as PrismaClient } from './database.js'
 import { newId } from '../domain/ids.js'
+import { query, selectList, toModel, type RowShape, type Sql } from './sql.js'
 
 export type IdempotencyRow = IdempotencyKey
 
-export function createIdempotencyRepository (prisma: PrismaClient) {
+const SHAPE: RowShape<IdempotencyRow> = {
+  columns: {
+    id: 'id::text',
+    caller: 'caller',
+    key: 'key',
+    method: 'method',
+    path: 'path',
+    fingerprint: 'fingerprint',
+    lockedAt: 'locked_at',
+    orderId: 'order_id::text',
+    responseStatus: 'response_status',
+    responseBody: 'response_body',
+    createdAt: 'created_at',
+    completedAt: 'completed_at'
+  },
+  decimals: []
+}
+const FIELDS = selectList(SHAPE)
+
+export function createIdempotencyRepository (prisma: PrismaClient, pool: pg.Pool) {
   return {
     /** Inserts a held key; returns it, or null when (caller, key) exists already. */
     async claim (caller: string, key: string, method: string, path: string, fingerprint: string): Promise<IdempotencyRow | null> {
-      const id = newId()
-      const n = await prisma.$executeRaw`
+      const rows = await query<Record<string, unknown>>(pool, `
         INSERT INTO idempotency_key (id, caller, key, method, path, fingerprint, locked_at, created_at)
-        VALUES (${id}::uuid, ${caller}, ${key}, ${method}, ${path}, ${fingerprint}, now(), now())
-        ON CONFLICT (caller, key) DO NOTHING`
-      return n > 0 ? prisma.idempotencyKey.findUnique({ where: { id } }) : null
+        VALUES ($1::uuid, $2::text, $3::text, $4::text, $5::text, $6::text, now(), now())
+        ON CONFLICT (caller, key) DO NOTHING
+        RETURNING ${FIELDS}`, [newId(), caller, key, method, path, fingerprint])
+      return rows[0] ? toModel(SHAPE, rows[0]) : null
     },
 
     find: (caller: string, key: string) => prisma.idempotencyKey.findUnique({ where: { caller_key: { caller, key } } }),
+
+    /** Names the order a held key's request created (in the transaction that creates it). */
+    async attachOrder (id: string, orderId: string, tx: Sql = pool): Promise<void> {
+      await query(tx, 'UPDATE idempotency_key SET order_id = $2::uuid WHERE id = $1::uuid', [id, orderId])
+    },
 
     /** Takes over a key whose holder died (its lock is older than the stale limit). */
     async takeOver (id: string, lockedAt: Date): Promise<boolean> {
@@ -27,10 +54,9 @@ export function createIdempotencyRepository (prisma: PrismaClient) {
     },
 
     async complete (id: string, status: number, body: unknown): Promise<void> {
-      await prisma.idempotencyKey.update({
-        where: { id },
-        data: { responseStatus: status, responseBody: (body ?? null) as never, completedAt: new Date(), lockedAt: null }
-      })
+      await query(pool, `
+        UPDATE idempotency_key SET response_status = $2::int, response_body = $3::jsonb, completed_at = now(), locked_at = NULL
+        WHERE id = $1::uuid`, [id, status, body === null || body === undefined ? null : JSON.stringify(body)])
     },
 
     /**

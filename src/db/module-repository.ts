@@ -2,7 +2,7 @@
 import { Prisma, type ProcessingModule } from '../generated/prisma/client.js'
 import type pg from 'pg'
 import type { Prisma as PrismaClient } from './database.js'
-import type { Tx } from './order-repository.js'
+import { query, selectList, toModel, type RowShape, type Sql } from './sql.js'
 
 export type ModuleRow = ProcessingModule
 
@@ -70,42 +70,57 @@ function decimal (value: string | null | undefined): Prisma.Decimal | null | und
 
 // The hot read (every module-scoped route starts with it) goes to the pool directly: the same row
 // Prisma's findUnique returns, without its per-query work. A test holds the two equal.
-const COLUMNS: Record<keyof ModuleRow, string> = {
-  id: 'id::text',
-  productType: 'product_type',
-  handler: 'handler',
-  name: 'name',
-  dataCenter: 'data_center',
-  department: 'department',
-  sort: 'sort',
-  minimalBalance: 'minimal_balance::text',
-  minimalBalancePolicy: 'minimal_balance_policy::text',
-  environment: 'environment::text',
-  apiUrl: 'api_url',
-  username: 'username',
-  passwordEnc: 'password_enc',
-  addNewClient: 'add_new_client',
-  enabled: 'enabled',
-  deletedAt: 'deleted_at',
-  enomAccount: 'enom_account',
-  enomPartyId: 'enom_party_id',
-  lastCheckAt: 'last_check_at',
-  lastCheckOk: 'last_check_ok',
-  lastCheckCause: 'last_check_cause',
-  lastCheckDetail: 'last_check_detail',
-  balance: 'balance::text',
-  availableBalance: 'available_balance::text',
-  balanceFetchedAt: 'balance_fetched_at',
-  lowBalanceSince: 'low_balance_since',
-  version: 'version',
-  createdAt: 'created_at',
-  updatedAt: 'updated_at'
+const SHAPE: RowShape<ModuleRow> = {
+  columns: {
+    id: 'id::text',
+    productType: 'product_type',
+    handler: 'handler',
+    name: 'name',
+    dataCenter: 'data_center',
+    department: 'department',
+    sort: 'sort',
+    minimalBalance: 'minimal_balance::text',
+    minimalBalancePolicy: 'minimal_balance_policy::text',
+    environment: 'environment::text',
+    apiUrl: 'api_url',
+    username: 'username',
+    passwordEnc: 'password_enc',
+    addNewClient: 'add_new_client',
+    enabled: 'enabled',
+    deletedAt: 'deleted_at',
+    enomAccount: 'enom_account',
+    enomPartyId: 'enom_party_id',
+    lastCheckAt: 'last_check_at',
+    lastCheckOk: 'last_check_ok',
+    lastCheckCause: 'last_check_cause',
+    lastCheckDetail: 'last_check_detail',
+    balance: 'balance::text',
+    availableBalance: 'available_balance::text',
+    balanceFetchedAt: 'balance_fetched_at',
+    lowBalanceSince: 'low_balance_since',
+    version: 'version',
+    createdAt: 'created_at',
+    updatedAt: 'updated_at'
+  },
+  decimals: ['minimalBalance', 'balance', 'availableBalance']
 }
+const OBSERVED_TYPES: Record<keyof ModuleObservations, string> = {
+  enomAccount: 'text',
+  enomPartyId: 'text',
+  lastCheckAt: 'timestamptz',
+  lastCheckOk: 'boolean',
+  lastCheckCause: 'text',
+  lastCheckDetail: 'text',
+  balance: 'numeric',
+  availableBalance: 'numeric',
+  balanceFetchedAt: 'timestamptz',
+  lowBalanceSince: 'timestamptz'
+}
+const OBSERVED = Object.fromEntries(Object.keys(OBSERVED_TYPES).map((f) => [f, (SHAPE.columns[f as keyof ModuleRow]).split('::')[0]])) as Record<keyof ModuleObservations, string>
 const FIND_BY_ID = {
   name: 'processing_module_by_id',
-  text: `SELECT ${Object.entries(COLUMNS).map(([field, column]) => `${column} AS "${field}"`).join(', ')} FROM processing_module WHERE id = $1::uuid`
+  text: `SELECT ${selectList(SHAPE)} FROM processing_module WHERE id = $1::uuid`
 }
-const DECIMALS = ['minimalBalance', 'balance', 'availableBalance'] as const
 
 export function createModuleRepository (prisma: PrismaClient, pool: pg.Pool) {
   return {
@@ -115,8 +130,15 @@ export function createModuleRepository (prisma: PrismaClient, pool: pg.Pool) {
 
     /** Records what eNom said (check outcome, identity, balance) without touching the version: an
      * admin's ETag must not go stale because a balance was read. */
-    async observe (id: string, observed: ModuleObservations, tx: Tx = prisma): Promise<void> {
-      await tx.processingModule.updateMany({ where: { id }, data: observationData(observed) })
+    async observe (id: string, observed: ModuleObservations, tx: Sql = pool): Promise<void> {
+      const sets: string[] = []
+      const values: unknown[] = [id]
+      for (const [field, value] of Object.entries(observed)) {
+        if (value === undefined) continue
+        values.push(value)
+        sets.push(`${OBSERVED[field as keyof ModuleObservations]} = $${values.length}::${OBSERVED_TYPES[field as keyof ModuleObservations]}`)
+      }
+      if (sets.length > 0) await query(tx, `UPDATE processing_module SET ${sets.join(', ')} WHERE id = $1::uuid`, values)
     },
 
     /** Enabled, not deleted modules (the balance dashboard and the scheduled checks). */
@@ -127,9 +149,7 @@ export function createModuleRepository (prisma: PrismaClient, pool: pg.Pool) {
     async findById (id: string): Promise<ModuleRow | null> {
       const { rows } = await pool.query<Record<string, unknown>>({ ...FIND_BY_ID, values: [id] })
       const row = rows[0]
-      if (!row) return null
-      for (const field of DECIMALS) if (row[field] !== null) row[field] = new Prisma.Decimal(row[field] as string)
-      return row as unknown as ModuleRow
+      return row ? toModel(SHAPE, row) : null
     },
 
     /** In the order BILLmanager picks modules: lowest sort first, then creation order. */

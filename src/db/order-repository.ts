@@ -1,7 +1,12 @@
-// Certificate orders, their attempts and the one-open-order-per-service lock.
+// Certificate orders, their attempts and the one-open-order-per-service lock. What an order's
+// placement touches (the open-order check, the unresolved attempts, the daily spend, the order and
+// attempt writes) is plain SQL that runs on Prisma's transactions and on pg's alike (db/sql.ts);
+// the rest goes through Prisma.
+import type pg from 'pg'
 import { Prisma, type CertificateOrder, type OrderAttempt } from '../generated/prisma/client.js'
 import type { Prisma as PrismaClient } from './database.js'
 import { FINAL_STATUSES, OPEN_STATUSES, type OrderStatus } from '../domain/orders/status.js'
+import { query, selectList, toModel, type RowShape, type Sql } from './sql.js'
 
 export type OrderRow = CertificateOrder
 export type AttemptRow = OrderAttempt
@@ -14,14 +19,136 @@ export interface OrderFilter {
   expiringBefore?: Date
 }
 
-export type OrderChanges = Prisma.CertificateOrderUncheckedUpdateInput
+/** Changes to an order: plain values only (no Prisma update operations). */
+export type OrderChanges = { [K in keyof OrderRow]?: K extends 'amount' ? string | Prisma.Decimal | null : OrderRow[K] }
+
+export type NewOrder = Pick<OrderRow, 'id' | 'moduleId' | 'caller' | 'serviceId' | 'environment' | 'productCode' | 'prodType' | 'family' |
+  'years' | 'domain' | 'sans' | 'status' | 'renewalOfId'> & { amount: string }
+
+export type NewAttempt = Pick<AttemptRow, 'id' | 'orderId' | 'accountKey' | 'command' | 'state' | 'caller' | 'requestId' | 'startedAt'> & {
+  snapshot?: Record<string, unknown>
+}
+
+export type AttemptChanges = Partial<Pick<AttemptRow, 'state' | 'errorCode' | 'errorDetail' | 'finishedAt'>> & {
+  snapshot?: Record<string, unknown>
+  result?: unknown
+}
 
 /** Told, inside the transaction, of every status change (the events of the order). */
-export type StatusChangeHook = (tx: Tx, before: OrderStatus, after: OrderRow) => Promise<void>
+export type StatusChangeHook = (tx: Sql, before: OrderStatus, after: OrderRow) => Promise<void>
 
-export function createOrderRepository (prisma: PrismaClient, hooks: { onStatusChange?: StatusChangeHook } = {}) {
+// Each field's column, cast where pg and Prisma return different types, and the type a value
+// written to it is cast to. test/db/order-repository.test.ts holds the rows equal to Prisma's.
+const ORDER_COLUMNS: Record<keyof OrderRow, [string, string]> = {
+  id: ['id::text', 'uuid'],
+  moduleId: ['module_id::text', 'uuid'],
+  caller: ['caller', 'text'],
+  serviceId: ['service_id', 'text'],
+  environment: ['environment::text', '"ModuleEnvironment"'],
+  productCode: ['product_code', 'text'],
+  prodType: ['prod_type', 'int'],
+  family: ['family', 'text'],
+  years: ['years', 'int'],
+  domain: ['domain', 'text'],
+  sans: ['sans', 'text[]'],
+  status: ['status::text', '"OrderStatus"'],
+  enomStatusId: ['enom_status_id', 'int'],
+  enomStatusText: ['enom_status_text', 'text'],
+  enomStatusUnknown: ['enom_status_unknown', 'boolean'],
+  reissueStatus: ['reissue_status', 'text'],
+  enomCertId: ['enom_cert_id', 'text'],
+  enomOrderId: ['enom_order_id', 'text'],
+  amount: ['amount::text', 'numeric'],
+  csr: ['csr', 'text'],
+  webServerType: ['web_server_type', 'int'],
+  approverEmail: ['approver_email', 'text'],
+  dcvMethod: ['dcv_method', 'text'],
+  dcv: ['dcv', 'jsonb'],
+  contacts: ['contacts', 'jsonb'],
+  approvers: ['approvers', 'text[]'],
+  certificate: ['certificate', 'text'],
+  chain: ['chain', 'text'],
+  serialNumber: ['serial_number', 'text'],
+  issuedAt: ['issued_at', 'timestamptz'],
+  expiresAt: ['expires_at', 'timestamptz'],
+  privateKeyEnc: ['private_key_enc', 'text'],
+  renewalOfId: ['renewal_of_id::text', 'uuid'],
+  errorCode: ['error_code', 'text'],
+  errorDetail: ['error_detail', 'text'],
+  closedAt: ['closed_at', 'timestamptz'],
+  version: ['version', 'int'],
+  createdAt: ['created_at', 'timestamptz'],
+  updatedAt: ['updated_at', 'timestamptz']
+}
+
+const ATTEMPT_COLUMNS: Record<keyof AttemptRow, [string, string]> = {
+  id: ['id::text', 'uuid'],
+  orderId: ['order_id::text', 'uuid'],
+  accountKey: ['account_key', 'text'],
+  command: ['command', 'text'],
+  state: ['state::text', '"AttemptState"'],
+  snapshot: ['snapshot', 'jsonb'],
+  result: ['result', 'jsonb'],
+  errorCode: ['error_code', 'text'],
+  errorDetail: ['error_detail', 'text'],
+  caller: ['caller', 'text'],
+  requestId: ['request_id', 'text'],
+  startedAt: ['started_at', 'timestamptz'],
+  finishedAt: ['finished_at', 'timestamptz']
+}
+
+const shapeOf = <T>(columns: Record<keyof T, [string, string]>, decimals: Array<keyof T>, lists: Array<keyof T> = []): RowShape<T> => ({
+  columns: Object.fromEntries(Object.entries(columns as Record<string, [string, string]>).map(([f, [c]]) => [f, c])) as Record<keyof T, string>,
+  decimals,
+  lists
+})
+export const ORDER_SHAPE = shapeOf<OrderRow>(ORDER_COLUMNS, ['amount'], ['sans', 'approvers'])
+export const ATTEMPT_SHAPE = shapeOf<AttemptRow>(ATTEMPT_COLUMNS, [])
+const ORDER_FIELDS = selectList(ORDER_SHAPE)
+const ATTEMPT_FIELDS = selectList(ATTEMPT_SHAPE)
+
+/** A value as a statement parameter: JSON as text, decimals as text, the rest as pg takes it. */
+function param (value: unknown, type: string): unknown {
+  if (value === null || value === undefined) return null
+  if (type === 'jsonb') return JSON.stringify(value)
+  if (value instanceof Prisma.Decimal) return value.toFixed()
+  return value
+}
+
+/** `column = $n::type, ...` for the given fields, their values appended to `values`. */
+function assignments<T> (columns: Record<keyof T, [string, string]>, changes: Partial<Record<keyof T, unknown>>, values: unknown[]): string[] {
+  const sets: string[] = []
+  for (const [field, value] of Object.entries(changes)) {
+    if (value === undefined) continue
+    const [column, type] = columns[field as keyof T]
+    values.push(param(value, type))
+    sets.push(`${column.split('::')[0] as string} = $${values.length}::${type}`)
+  }
+  return sets
+}
+
+/** `(columns) VALUES ($1::type, ...)` of a new row. */
+function insertion<T> (table: string, columns: Record<keyof T, [string, string]>, row: Partial<Record<keyof T, unknown>>): { text: string, values: unknown[] } {
+  const names: string[] = []
+  const values: unknown[] = []
+  const slots: string[] = []
+  for (const [field, value] of Object.entries(row)) {
+    if (value === undefined) continue
+    const [column, type] = columns[field as keyof T]
+    names.push(column.split('::')[0] as string)
+    values.push(param(value, type))
+    slots.push(`$${values.length}::${type}`)
+  }
+  return { text: `INSERT INTO ${table} (${names.join(', ')}) VALUES (${slots.join(', ')})`, values }
+}
+
+const toOrder = (row: Record<string, unknown>) => toModel(ORDER_SHAPE, row)
+const toAttempt = (row: Record<string, unknown>) => toModel(ATTEMPT_SHAPE, row)
+
+export function createOrderRepository (prisma: PrismaClient, pool: pg.Pool, hooks: { onStatusChange?: StatusChangeHook } = {}) {
   const repo = {
     prisma,
+    pool,
 
     findById: (id: string, tx: Tx = prisma) => tx.certificateOrder.findUnique({ where: { id } }),
 
@@ -40,9 +167,17 @@ export function createOrderRepository (prisma: PrismaClient, hooks: { onStatusCh
     },
 
     /** The open order of a service, if any. */
-    async openOrderOf (serviceId: string, tx: Tx = prisma): Promise<OrderRow | null> {
-      const lock = await tx.serviceLock.findUnique({ where: { serviceId } })
-      return lock ? tx.certificateOrder.findUnique({ where: { id: lock.orderId } }) : null
+    async openOrderOf (serviceId: string, tx: Sql = pool): Promise<OrderRow | null> {
+      const rows = await query<Record<string, unknown>>(tx,
+        `SELECT ${selectList(ORDER_SHAPE, 'o')} FROM service_lock l JOIN certificate_order o ON o.id = l.order_id WHERE l.service_id = $1::text`, [serviceId])
+      return rows[0] ? toOrder(rows[0]) : null
+    },
+
+    /** Inserts a new order (the row as stored). */
+    async insert (order: NewOrder, tx: Sql = pool): Promise<OrderRow> {
+      const { text, values } = insertion('certificate_order', ORDER_COLUMNS, order)
+      const rows = await query<Record<string, unknown>>(tx, `${text} RETURNING ${ORDER_FIELDS}`, values)
+      return toOrder(rows[0] as Record<string, unknown>)
     },
 
     async openOrderIdsOfModule (moduleId: string): Promise<string[]> {
@@ -58,24 +193,36 @@ export function createOrderRepository (prisma: PrismaClient, hooks: { onStatusCh
      * Applies changes to an order; entering a final status releases the service's lock in the
      * same transaction, so that the service can be ordered for again.
      */
-    async update (id: string, changes: OrderChanges, tx?: Tx): Promise<OrderRow> {
+    async update (id: string, changes: OrderChanges, tx?: Sql): Promise<OrderRow> {
       // A status change and its event commit together: without a transaction, one is opened.
-      if (!tx) return changes.status === undefined ? apply(id, changes, prisma) : prisma.$transaction((t) => apply(id, changes, t))
+      if (!tx) return changes.status === undefined ? apply(id, changes, pool) : prisma.$transaction((t) => apply(id, changes, t))
       return apply(id, changes, tx)
     },
 
-    insertAttempt: (data: Prisma.OrderAttemptUncheckedCreateInput, tx: Tx = prisma) => tx.orderAttempt.create({ data }),
+    async insertAttempt (attempt: NewAttempt, tx: Sql = pool): Promise<AttemptRow> {
+      const { text, values } = insertion('order_attempt', ATTEMPT_COLUMNS, attempt)
+      const rows = await query<Record<string, unknown>>(tx, `${text} RETURNING ${ATTEMPT_FIELDS}`, values)
+      return toAttempt(rows[0] as Record<string, unknown>)
+    },
 
-    finishAttempt: (id: string, data: Prisma.OrderAttemptUncheckedUpdateInput, tx: Tx = prisma) =>
-      tx.orderAttempt.update({ where: { id }, data: { finishedAt: new Date(), ...data } }),
+    async finishAttempt (id: string, changes: AttemptChanges, tx: Sql = pool): Promise<AttemptRow> {
+      const values: unknown[] = [id]
+      const sets = assignments(ATTEMPT_COLUMNS, { finishedAt: new Date(), ...changes }, values)
+      const rows = await query<Record<string, unknown>>(tx, `UPDATE order_attempt SET ${sets.join(', ')} WHERE id = $1::uuid RETURNING ${ATTEMPT_FIELDS}`, values)
+      if (!rows[0]) throw new Error(`order attempt ${id} does not exist`)
+      return toAttempt(rows[0])
+    },
 
     attemptsOf: (orderId: string) => prisma.orderAttempt.findMany({ where: { orderId }, orderBy: { startedAt: 'asc' } }),
 
     findAttempt: (id: string) => prisma.orderAttempt.findUnique({ where: { id } }),
 
     /** Attempts on an eNom account whose outcome is not known yet: they block new purchases there. */
-    unresolvedAttempts: (accountKey: string, tx: Tx = prisma) =>
-      tx.orderAttempt.findMany({ where: { accountKey, state: { in: ['sending', 'unknown'] } }, orderBy: { startedAt: 'asc' } }),
+    async unresolvedAttempts (accountKey: string, tx: Sql = pool): Promise<AttemptRow[]> {
+      const rows = await query<Record<string, unknown>>(tx,
+        `SELECT ${ATTEMPT_FIELDS} FROM order_attempt WHERE account_key = $1::text AND state IN ('sending', 'unknown') ORDER BY started_at ASC`, [accountKey])
+      return rows.map(toAttempt)
+    },
 
     /**
      * CertIDs that belong to a purchase already: attached to orders of this account's modules, or
@@ -96,15 +243,14 @@ export function createOrderRepository (prisma: PrismaClient, hooks: { onStatusCh
     },
 
     /** Today's orders and amount of a caller (UTC day), for the daily spend limits. */
-    async spentToday (caller: string, tx: Tx = prisma): Promise<{ count: number, amount: string }> {
+    async spentToday (caller: string, tx: Sql = pool): Promise<{ count: number, amount: string }> {
       const start = new Date()
       start.setUTCHours(0, 0, 0, 0)
-      const agg = await tx.certificateOrder.aggregate({
-        where: { caller, createdAt: { gte: start }, NOT: { status: 'failed', enomCertId: null } },
-        _count: { _all: true },
-        _sum: { amount: true }
-      })
-      return { count: agg._count._all, amount: (agg._sum.amount ?? new Prisma.Decimal(0)).toFixed(2) }
+      const rows = await query<{ count: string, amount: string }>(tx, `
+        SELECT count(*)::text AS count, coalesce(sum(amount), 0)::numeric(14, 2)::text AS amount FROM certificate_order
+        WHERE caller = $1::text AND created_at >= $2::timestamptz AND NOT (status = 'failed' AND enom_cert_id IS NULL)`, [caller, start])
+      const row = rows[0] as { count: string, amount: string }
+      return { count: Number(row.count), amount: row.amount }
     },
 
     /** Issued orders expiring before `before` (the expiry notices). */
@@ -122,13 +268,20 @@ export function createOrderRepository (prisma: PrismaClient, hooks: { onStatusCh
     }
   }
 
-  async function apply (id: string, changes: OrderChanges, tx: Tx): Promise<OrderRow> {
-    const before = changes.status === undefined
-      ? undefined
-      : (await tx.$queryRaw<Array<{ status: OrderStatus }>>`SELECT status::text AS status FROM certificate_order WHERE id = ${id}::uuid FOR UPDATE`)[0]?.status
-    const row = await tx.certificateOrder.update({ where: { id }, data: { ...changes, updatedAt: new Date(), version: { increment: 1 } } })
-    if (FINAL_STATUSES.includes(row.status)) await tx.serviceLock.deleteMany({ where: { orderId: id } })
-    if (before !== undefined && before !== row.status) await hooks.onStatusChange?.(tx, before, row)
+  async function apply (id: string, changes: OrderChanges, tx: Sql): Promise<OrderRow> {
+    const values: unknown[] = [id]
+    const sets = assignments(ORDER_COLUMNS, { ...changes, updatedAt: new Date() }, values)
+    // The status before the change, read under the row lock the update takes anyway.
+    const rows = await query<Record<string, unknown>>(tx, `
+      UPDATE certificate_order o SET ${sets.join(', ')}, version = o.version + 1
+      FROM (SELECT id, status::text AS status FROM certificate_order WHERE id = $1::uuid FOR UPDATE) b
+      WHERE o.id = b.id
+      RETURNING b.status AS "statusBefore", ${selectList(ORDER_SHAPE, 'o')}`, values)
+    if (!rows[0]) throw new Error(`order ${id} does not exist`)
+    const { statusBefore, ...fields } = rows[0]
+    const row = toOrder(fields)
+    if (FINAL_STATUSES.includes(row.status)) await query(tx, 'DELETE FROM service_lock WHERE order_id = $1::uuid', [id])
+    if (statusBefore !== row.status) await hooks.onStatusChange?.(tx, statusBefore as OrderStatus, row)
     return row
   }
 

@@ -2,7 +2,7 @@
 // transaction, together with one delivery per interested subscription and the job that delivers
 // them: committed with the change that caused it, or not at all. Delivery happens later, in the
 // job runner, so it never slows the request.
-import type { Tx } from '../db/order-repository.js'
+import { query, type Sql } from '../db/sql.js'
 import type { JobQueue } from '../jobs/queue.js'
 import { currentRequestId } from '../request-scope.js'
 import { newId } from './ids.js'
@@ -29,21 +29,24 @@ export function partitionOf (eventId: string, orderId: string | null | undefined
 
 export function createEvents (deps: { queue: JobQueue }) {
   return {
-    async emit (tx: Tx, event: NewEvent): Promise<string | undefined> {
+    async emit (tx: Sql, event: NewEvent): Promise<string | undefined> {
       const id = newId()
-      const inserted = await tx.$queryRaw<Array<{ seq: bigint }>>`
+      const inserted = await query<{ seq: string }>(tx, `
         INSERT INTO outbox_event (id, type, order_id, module_id, data, request_id, dedupe_key, created_at)
-        VALUES (${id}::uuid, ${event.type}, ${event.orderId ?? null}::uuid, ${event.moduleId ?? null}::uuid,
-                ${JSON.stringify(event.data)}::jsonb, ${currentRequestId() ?? null}, ${event.dedupeKey ?? null}, now())
+        VALUES ($1::uuid, $2::text, $3::uuid, $4::uuid, $5::jsonb, $6::text, $7::text, now())
         ON CONFLICT (dedupe_key) DO NOTHING
-        RETURNING seq`
+        RETURNING seq::text AS seq`,
+      [id, event.type, event.orderId ?? null, event.moduleId ?? null, JSON.stringify(event.data), currentRequestId() ?? null, event.dedupeKey ?? null])
       const seq = inserted[0]?.seq
       if (seq === undefined) return undefined
-      const subscriptions = await tx.webhookSubscription.findMany({ where: { enabled: true, deletedAt: null }, select: { id: true, eventTypes: true } })
+      const subscriptions = await query<{ id: string, eventTypes: string[] }>(tx,
+        'SELECT id::text AS id, event_types AS "eventTypes" FROM webhook_subscription WHERE enabled AND deleted_at IS NULL')
       const partition = partitionOf(id, event.orderId)
       for (const sub of subscriptions) {
         if (sub.eventTypes.length > 0 && !sub.eventTypes.includes(event.type)) continue
-        await tx.webhookDelivery.create({ data: { id: newId(), subscriptionId: sub.id, eventId: id, partition, seq } })
+        await query(tx, `
+          INSERT INTO webhook_delivery (id, subscription_id, event_id, partition, seq)
+          VALUES ($1::uuid, $2::uuid, $3::uuid, $4::text, $5::bigint)`, [newId(), sub.id, id, partition, seq])
         await deps.queue.enqueue({ kind: 'webhook.deliver', key: `webhook:${sub.id}:${partition}`, payload: { subscriptionId: sub.id, partition }, maxAttempts: 1000 }, tx)
       }
       return id

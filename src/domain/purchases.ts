@@ -1,6 +1,8 @@
 // The purchase kill switch: an admin can pause every money-spending eNom call at once; routes and
 // jobs ask before spending. The state lives in the database so that every instance honours it.
+import type pg from 'pg'
 import type { Prisma as PrismaClient } from '../db/database.js'
+import { query } from '../db/sql.js'
 import { AppError } from './errors.js'
 
 const KEY = 'purchases_paused'
@@ -12,9 +14,12 @@ export interface PauseState {
   since: string | null
 }
 
-export function createPurchaseSwitch (prisma: PrismaClient) {
+export function createPurchaseSwitch (prisma: PrismaClient, pool?: pg.Pool) {
+  // Every order reads the switch: one plain statement on the pool.
   async function state (): Promise<PauseState> {
-    const row = await prisma.setting.findUnique({ where: { key: KEY } })
+    const rows = await query<{ value: unknown, updatedBy: string | null, updatedAt: Date }>(pool ?? prisma,
+      'SELECT value, updated_by AS "updatedBy", updated_at AS "updatedAt" FROM setting WHERE key = $1::text', [KEY])
+    const row = rows[0]
     const value = (row?.value ?? {}) as { paused?: boolean, reason?: string | null }
     return {
       paused: value.paused === true,

@@ -2,9 +2,10 @@
 // an instance that dies holding one is replaced when the lease expires. A claim commits at once,
 // so no database connection is held while a job talks to eNom. Each job has a unique key
 // (sync:<order>, balance-check:<slot>, ...), which makes enqueueing idempotent across instances.
+import type pg from 'pg'
 import type { Prisma } from '../generated/prisma/client.js'
 import type { Prisma as PrismaClient } from '../db/database.js'
-import type { Tx } from '../db/order-repository.js'
+import { query, type Sql } from '../db/sql.js'
 import { newId } from '../domain/ids.js'
 
 export interface JobRow {
@@ -41,24 +42,25 @@ const toJob = (r: RawJob): JobRow => ({
   id: r.id, kind: r.kind, key: r.key, payload: r.payload ?? {}, attempts: r.attempts, maxAttempts: r.max_attempts, runAt: r.run_at, createdAt: r.created_at
 })
 
-export function createJobQueue (prisma: PrismaClient) {
+/** `pool`: where enqueue outside a transaction writes (Prisma's client when not given). */
+export function createJobQueue (prisma: PrismaClient, pool?: pg.Pool) {
   return {
     /**
      * Enqueues a job, or — when its key exists — makes sure it runs no later than `runAt`
      * (a finished job with that key is started again). Usable inside a transaction.
      */
-    async enqueue (job: NewJob, tx: Tx = prisma): Promise<void> {
-      const runAt = job.runAt ?? new Date()
-      await tx.$executeRaw`
+    async enqueue (job: NewJob, tx: Sql = pool ?? prisma): Promise<void> {
+      await query(tx, `
         INSERT INTO job (id, kind, key, payload, status, run_at, attempts, max_attempts, created_at, updated_at)
-        VALUES (${newId()}::uuid, ${job.kind}, ${job.key}, ${JSON.stringify(job.payload ?? {})}::jsonb, 'pending', ${runAt}, 0, ${job.maxAttempts ?? 10}, now(), now())
+        VALUES ($1::uuid, $2::text, $3::text, $4::jsonb, 'pending', $5::timestamptz, 0, $6::int, now(), now())
         ON CONFLICT (key) DO UPDATE SET
           run_at = CASE WHEN job.status IN ('done', 'failed') THEN EXCLUDED.run_at ELSE LEAST(job.run_at, EXCLUDED.run_at) END,
           payload = EXCLUDED.payload,
           attempts = CASE WHEN job.status IN ('done', 'failed') THEN 0 ELSE job.attempts END,
           max_attempts = EXCLUDED.max_attempts,
           status = CASE WHEN job.status = 'running' THEN job.status ELSE 'pending'::"JobStatus" END,
-          updated_at = now()`
+          updated_at = now()`,
+      [newId(), job.kind, job.key, JSON.stringify(job.payload ?? {}), job.runAt ?? new Date(), job.maxAttempts ?? 10])
     },
 
     /** Inserts a job only if its key was never used (slot jobs: one per slot, ever). */

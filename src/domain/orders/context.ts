@@ -4,7 +4,10 @@
 import type { Logger } from 'pino'
 import type { Prisma as PrismaClient } from '../../db/database.js'
 import type { ModuleRepository, ModuleRow } from '../../db/module-repository.js'
-import type { AttemptRow, OrderRepository, OrderRow, Tx } from '../../db/order-repository.js'
+import type pg from 'pg'
+import type { IdempotencyRepository } from '../../db/idempotency-repository.js'
+import type { AttemptRow, OrderRepository, OrderRow } from '../../db/order-repository.js'
+import { transaction, type Sql, type SqlTx } from '../../db/sql.js'
 import type { JobQueue } from '../../jobs/queue.js'
 import { EnomError, isEnomError } from '../../enom/errors.js'
 import type { BalanceService } from '../balance.js'
@@ -35,6 +38,9 @@ export interface OrderSettings {
 
 export interface OrderDeps {
   prisma: PrismaClient
+  /** The pool Prisma uses too: the placement's transactions run on it as plain SQL. */
+  pool: pg.Pool
+  idempotency: Pick<IdempotencyRepository, 'attachOrder'>
   orders: OrderRepository
   moduleRepo: ModuleRepository
   secrets: SecretBox
@@ -139,13 +145,13 @@ export async function attemptCall<T> (deps: OrderDeps, input: {
   scope: CallScope
   caller?: string
   snapshot?: Record<string, unknown>
-  prepare?: (tx: Tx, attemptId: string) => Promise<void>
+  prepare?: (tx: SqlTx, attemptId: string) => Promise<void>
   /** On success, more writes in the transaction that records it (one commit instead of several). */
-  settle?: (tx: Tx, result: T) => Promise<void>
+  settle?: (tx: SqlTx, result: T) => Promise<void>
   call: EnomCall<T>
 }): Promise<AttemptOutcome<T>> {
   const attemptId = newId()
-  const attempt = await deps.prisma.$transaction(async (tx) => {
+  const attempt = await transaction(deps.pool, async (tx) => {
     // `prepare` first: it may create the order the attempt belongs to.
     await input.prepare?.(tx, attemptId)
     return deps.orders.insertAttempt({
@@ -154,7 +160,7 @@ export async function attemptCall<T> (deps: OrderDeps, input: {
       accountKey: accountOf(input.module),
       command: input.command,
       state: 'sending',
-      ...(input.snapshot ? { snapshot: input.snapshot as object } : {}),
+      ...(input.snapshot ? { snapshot: input.snapshot } : {}),
       caller: input.caller ?? null,
       requestId: input.scope.requestId ?? null,
       startedAt: new Date()
@@ -163,10 +169,10 @@ export async function attemptCall<T> (deps: OrderDeps, input: {
   const target = await targetFor(deps, input.module, input.order.id)
   try {
     const result = await deps.gateway.call(target, input.command, input.scope, input.call)
-    const record = { state: 'succeeded' as const, result: JSON.parse(JSON.stringify(result ?? {})) }
+    const record = { state: 'succeeded' as const, result: result ?? {} }
     const settle = input.settle
     const done = settle
-      ? await deps.prisma.$transaction(async (tx) => {
+      ? await transaction(deps.pool, async (tx) => {
         const row = await deps.orders.finishAttempt(attempt.id, record, tx)
         await settle(tx, result)
         return row
@@ -191,13 +197,13 @@ export async function attemptCall<T> (deps: OrderDeps, input: {
 }
 
 /** Schedules reconciliation of an attempt whose outcome is unknown. */
-export async function scheduleReconcile (deps: OrderDeps, attemptId: string, tx?: Tx, delayMs = deps.settings.reconcileDelayMs): Promise<void> {
+export async function scheduleReconcile (deps: OrderDeps, attemptId: string, tx?: Sql, delayMs = deps.settings.reconcileDelayMs): Promise<void> {
   await deps.jobs.enqueue({ kind: 'order.reconcile', key: `reconcile:${attemptId}`, payload: { attemptId, checks: 0 }, runAt: new Date(Date.now() + delayMs), maxAttempts: 10 }, tx)
   if (delayMs === 0) deps.wakeJobs()
 }
 
 /** Schedules (or advances) an order's status sync. */
-export async function scheduleSync (deps: OrderDeps, orderId: string, delayMs = 0, tx?: Tx): Promise<void> {
+export async function scheduleSync (deps: OrderDeps, orderId: string, delayMs = 0, tx?: Sql): Promise<void> {
   await deps.jobs.enqueue({ kind: 'order.sync', key: `sync:${orderId}`, payload: { orderId, idle: 0 }, runAt: new Date(Date.now() + delayMs), maxAttempts: 10 }, tx)
   if (delayMs === 0) deps.wakeJobs()
 }

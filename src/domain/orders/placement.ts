@@ -6,6 +6,7 @@
 import type { ModuleRow } from '../../db/module-repository.js'
 import type { OrderRow } from '../../db/order-repository.js'
 import { isUniqueViolation } from '../../db/errors.js'
+import type { Sql } from '../../db/sql.js'
 import type { CreateOrder } from '../../schemas/orders.js'
 import { isEnomError, type EnomError } from '../../enom/errors.js'
 import { isBelowMinimal } from '../balance.js'
@@ -122,26 +123,24 @@ export async function placeOrder (deps: OrderDeps, input: CreateOrder, caller: s
       caller,
       snapshot: { maxCertId: snapshot, prodType: product.prodType, startedAt: new Date().toISOString() },
       prepare: async (tx) => {
-        await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${'spend:' + caller}))`
+        await tx.query('SELECT pg_advisory_xact_lock(hashtext($1::text))', ['spend:' + caller])
         await checkDailyLimits(deps, caller, price, tx)
-        placed = await tx.certificateOrder.create({
-          data: {
-            id: orderId,
-            moduleId: module.id,
-            caller,
-            serviceId: input.serviceId,
-            environment: module.environment,
-            productCode: product.productCode,
-            prodType: product.prodType,
-            family: product.family,
-            years: input.years,
-            domain: input.domain.toLowerCase(),
-            sans,
-            status: 'purchasing',
-            amount: price,
-            renewalOfId: options.renewalOf?.id ?? null
-          }
-        })
+        placed = await deps.orders.insert({
+          id: orderId,
+          moduleId: module.id,
+          caller,
+          serviceId: input.serviceId,
+          environment: module.environment,
+          productCode: product.productCode,
+          prodType: product.prodType,
+          family: product.family,
+          years: input.years,
+          domain: input.domain.toLowerCase(),
+          sans,
+          status: 'purchasing',
+          amount: price,
+          renewalOfId: options.renewalOf?.id ?? null
+        }, tx)
         await deps.events.emit(tx, {
           type: 'order.created',
           orderId,
@@ -149,12 +148,12 @@ export async function placeOrder (deps: OrderDeps, input: CreateOrder, caller: s
           data: { orderId, serviceId: input.serviceId, moduleId: module.id, productCode: product.productCode, years: input.years, domain: input.domain.toLowerCase(), status: 'purchasing', renewalOf: options.renewalOf?.id ?? null, caller }
         })
         try {
-          await tx.serviceLock.create({ data: { serviceId: input.serviceId, orderId } })
+          await tx.query('INSERT INTO service_lock (service_id, order_id, created_at) VALUES ($1::text, $2::uuid, now())', [input.serviceId, orderId])
         } catch (err) {
           if (isUniqueViolation(err)) throw conflict('ORDER_EXISTS', `service ${input.serviceId} already has an open order`)
           throw err
         }
-        if (options.idempotencyKeyId) await tx.idempotencyKey.update({ where: { id: options.idempotencyKeyId }, data: { orderId } })
+        if (options.idempotencyKeyId) await deps.idempotency.attachOrder(options.idempotencyKeyId, orderId, tx)
       },
       call: (c, creds, ctx) => c.purchaseServices(creds, { service: product.productCode, numYears: input.years }, ctx),
       // The usual answer names the certificate: the order, its attempt and its sync commit together.
@@ -221,7 +220,7 @@ function boughtChanges (result: { certId?: string, orderId?: string, orderAmount
   }
 }
 
-async function checkDailyLimits (deps: OrderDeps, caller: string, price: string, tx?: Parameters<typeof deps.orders.spentToday>[1]): Promise<void> {
+async function checkDailyLimits (deps: OrderDeps, caller: string, price: string, tx?: Sql): Promise<void> {
   const spent = await deps.orders.spentToday(caller, tx)
   const { dailyCountLimit, dailyAmountLimit } = deps.settings
   if (spent.count + 1 > dailyCountLimit) {

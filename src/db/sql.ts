@@ -1,0 +1,81 @@
+// SQL on the pg pool, next to Prisma. The order path (claim the key, check, record the purchase
+// before and after the eNom call) sends its statements here: each one through Prisma costs about
+// ten times what the statement itself costs (query compilation and interpretation, the adapter),
+// and an order makes some twenty of them. The same writers (events, jobs, attempts) also run
+// inside Prisma's transactions, so they take either kind of connection (`Sql`).
+import pg from 'pg'
+import { Prisma } from '../generated/prisma/client.js'
+import type { Prisma as PrismaClient } from './database.js'
+
+/** A connection SQL can run on: Prisma's client or transaction, a pg pool, or a pg client in a transaction. */
+export type Sql = PrismaClient | Prisma.TransactionClient | pg.Pool | pg.PoolClient
+
+/** A pg client inside `transaction()`. */
+export type SqlTx = pg.PoolClient
+
+function isPg (sql: Sql): sql is pg.Pool | pg.PoolClient {
+  return !('$queryRawUnsafe' in sql)
+}
+
+/**
+ * Runs one statement with positional parameters ($1, $2, ...) and returns its rows. Results differ
+ * between the two drivers for int8 and numeric (pg: strings; Prisma: bigint and Decimal): cast
+ * such columns to text in the statement and convert them where they are read.
+ */
+export async function query<R> (sql: Sql, text: string, values: unknown[] = []): Promise<R[]> {
+  if (isPg(sql)) return (await sql.query<R & pg.QueryResultRow>(text, values)).rows
+  return sql.$queryRawUnsafe<R[]>(text, ...values)
+}
+
+/**
+ * BEGIN, `fn`, COMMIT on one pooled connection; ROLLBACK when `fn` (or the COMMIT) throws. A
+ * connection whose ROLLBACK failed is dropped from the pool rather than reused.
+ */
+export async function transaction<T> (pool: pg.Pool, fn: (tx: SqlTx) => Promise<T>): Promise<T> {
+  const client = await pool.connect()
+  let broken: Error | undefined
+  try {
+    await client.query('BEGIN')
+    const result = await fn(client)
+    await client.query('COMMIT')
+    return result
+  } catch (err) {
+    await client.query('ROLLBACK').catch((rollbackError: Error) => { broken = rollbackError })
+    throw err
+  } finally {
+    client.release(broken)
+  }
+}
+
+/**
+ * How a model's fields are read straight from its table, so that a row comes back as Prisma's
+ * model type: `field: 'column'` (with a cast where pg and Prisma differ) and the fields Prisma
+ * returns as Decimal. Tests hold each such reader equal to Prisma's own, field for field.
+ */
+export interface RowShape<T> {
+  columns: Record<keyof T, string>
+  decimals: ReadonlyArray<keyof T>
+  /** Scalar lists: Prisma reads a NULL one as []. */
+  lists?: ReadonlyArray<keyof T>
+}
+
+/** The SELECT (or RETURNING) list of a shape: `column AS "field"`, qualified with `alias` if given. */
+export function selectList<T> (shape: RowShape<T>, alias?: string): string {
+  return Object.entries(shape.columns as Record<string, string>)
+    .map(([field, column]) => `${alias ? qualify(column, alias) : column} AS "${field}"`)
+    .join(', ')
+}
+
+function qualify (column: string, alias: string): string {
+  const [name, ...cast] = column.split('::')
+  return [`${alias}.${name as string}`, ...cast].join('::')
+}
+
+/** A row read with `selectList` as the model's type (decimals as Prisma.Decimal). */
+export function toModel<T> (shape: RowShape<T>, row: Record<string, unknown>): T {
+  for (const field of shape.decimals as readonly string[]) {
+    if (row[field] !== null && row[field] !== undefined) row[field] = new Prisma.Decimal(row[field] as string)
+  }
+  for (const field of (shape.lists ?? []) as readonly string[]) row[field] ??= []
+  return row as T
+}

@@ -1,0 +1,181 @@
+// The order path writes and reads orders, attempts and idempotency keys with plain SQL (on pg's
+// transactions as on Prisma's). What it returns must be exactly what Prisma returns for the same
+// row, field for field, for rows with every column set and with every nullable column null; and
+// what it writes must read back through Prisma as written.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { openDatabase, type Database } from '../../src/db/database.js'
+import { createIdempotencyRepository } from '../../src/db/idempotency-repository.js'
+import { createModuleRepository } from '../../src/db/module-repository.js'
+import { createOrderRepository, type OrderRow } from '../../src/db/order-repository.js'
+import { transaction } from '../../src/db/sql.js'
+import { createLogger } from '../../src/logger.js'
+import { createTestDatabase, type TestDatabase } from '../support/app.js'
+
+let database: TestDatabase
+let db: Database
+const moduleId = '01900000-0000-7000-8000-0000000000b1'
+
+beforeAll(async () => {
+  database = await createTestDatabase()
+  db = openDatabase({ url: database.url, max: 3, acquireTimeoutMs: 5000, log: createLogger('silent') })
+  await createModuleRepository(db.prisma, db.pool).insert({
+    id: moduleId,
+    name: 'm',
+    dataCenter: 'dc',
+    department: 'ssl',
+    sort: 0,
+    minimalBalance: null,
+    minimalBalancePolicy: 'notify',
+    environment: 'test',
+    apiUrl: 'https://resellertest.enom.com/interface.asp',
+    username: 'u',
+    passwordEnc: 'v1:k:iv:ct:tag',
+    addNewClient: false,
+    enabled: true
+  })
+})
+afterAll(async () => {
+  await db?.close()
+  await database?.drop()
+})
+
+const newOrder = (id: string, serviceId: string) => ({
+  id,
+  moduleId,
+  caller: 'shop',
+  serviceId,
+  environment: 'test' as const,
+  productCode: 'certificate-rapidssl-rapidssl',
+  prodType: 180,
+  family: 'rapidssl',
+  years: 2,
+  domain: 'example.com',
+  sans: [] as string[],
+  status: 'purchasing' as const,
+  amount: '25.90',
+  renewalOfId: null
+})
+
+async function prismaOrder (id: string): Promise<OrderRow | null> {
+  return db.prisma.certificateOrder.findUnique({ where: { id } })
+}
+
+describe('order repository (plain SQL)', () => {
+  it('inserts and updates orders as Prisma reads them, on a pg transaction and on Prisma\'s', async () => {
+    const changes: string[] = []
+    const repo = createOrderRepository(db.prisma, db.pool, { onStatusChange: async (_tx, before, after) => { changes.push(`${before}->${after.status}`) } })
+    const sparseId = '01900000-0000-7000-8000-0000000000c1'
+    const fullId = '01900000-0000-7000-8000-0000000000c2'
+
+    const sparse = await transaction(db.pool, (tx) => repo.insert(newOrder(sparseId, 'svc-sparse'), tx))
+    expect(sparse).toEqual(await prismaOrder(sparseId))
+    expect(Object.keys(sparse).sort()).toEqual(Object.keys(await prismaOrder(sparseId) ?? {}).sort())
+    expect(sparse.amount?.toFixed(2)).toBe('25.90')
+    expect(sparse.version).toBe(1)
+
+    await repo.insert({ ...newOrder(fullId, 'svc-full'), sans: ['www.example.com', 'mail.example.com'], renewalOfId: sparseId })
+    const full = await db.prisma.$transaction((tx) => repo.update(fullId, {
+      status: 'issued',
+      enomStatusId: 4,
+      enomStatusText: 'Certificate Issued',
+      enomStatusUnknown: true,
+      reissueStatus: 'completed',
+      enomCertId: '12345',
+      enomOrderId: '67890',
+      amount: '51.80',
+      csr: '-----BEGIN CERTIFICATE REQUEST-----\nAA==\n-----END CERTIFICATE REQUEST-----',
+      webServerType: 1,
+      approverEmail: 'admin@example.com',
+      dcvMethod: 'EMAIL',
+      dcv: { method: 'DNS', records: [{ name: '_dnsauth', value: 'x"y' }] },
+      contacts: { admin: { firstName: 'Ann', emailAddress: 'ann@example.com' } },
+      approvers: ['admin@example.com', 'webmaster@example.com'],
+      certificate: 'PEM',
+      chain: 'CHAIN',
+      serialNumber: '0A:0B',
+      issuedAt: new Date('2026-11-26T10:11:12.345Z'),
+      expiresAt: new Date('2027-11-26T10:11:12.345Z'),
+      privateKeyEnc: 'v1:k:iv:ct:tag',
+      errorCode: 'E',
+      errorDetail: 'détail ✓',
+      closedAt: new Date('2026-11-27T00:00:00.001Z')
+    }, tx))
+    const fromPrisma = await prismaOrder(fullId)
+    expect(full).toEqual(fromPrisma)
+    expect(Object.keys(full).sort()).toEqual(Object.keys(fromPrisma ?? {}).sort())
+    expect(full.version).toBe(2)
+    expect(full.amount?.toFixed(2)).toBe('51.80')
+    expect(full.dcv).toEqual({ method: 'DNS', records: [{ name: '_dnsauth', value: 'x"y' }] })
+    expect(full.sans).toEqual(['www.example.com', 'mail.example.com'])
+    expect(changes).toEqual(['purchasing->issued'])
+
+    // A change without a status change tells no one; nulls clear columns.
+    const cleared = await repo.update(fullId, { errorCode: null, errorDetail: null, dcv: null as never })
+    expect(cleared).toEqual(await prismaOrder(fullId))
+    expect(cleared.errorCode).toBeNull()
+    expect(cleared.dcv).toBeNull()
+    expect(changes).toEqual(['purchasing->issued'])
+    await expect(repo.update('01900000-0000-7000-8000-0000000000cf', { errorCode: 'x' })).rejects.toThrow(/does not exist/)
+  })
+
+  it('finds the open order of a service through its lock, and a final status frees it', async () => {
+    const repo = createOrderRepository(db.prisma, db.pool)
+    const id = '01900000-0000-7000-8000-0000000000d1'
+    await transaction(db.pool, async (tx) => {
+      await repo.insert(newOrder(id, 'svc-lock'), tx)
+      await tx.query('INSERT INTO service_lock (service_id, order_id, created_at) VALUES ($1, $2, now())', ['svc-lock', id])
+    })
+    expect(await repo.openOrderOf('svc-lock')).toEqual(await prismaOrder(id))
+    expect(await repo.openOrderOf('svc-none')).toBeNull()
+    await repo.update(id, { status: 'failed' })
+    expect(await repo.openOrderOf('svc-lock')).toBeNull()
+  })
+
+  it('records attempts as Prisma reads them and lists the unresolved ones of an account', async () => {
+    const repo = createOrderRepository(db.prisma, db.pool)
+    const orderId = '01900000-0000-7000-8000-0000000000e1'
+    await repo.insert(newOrder(orderId, 'svc-attempts'))
+    const startedAt = new Date('2026-11-26T10:00:00.123Z')
+    const sparse = await repo.insertAttempt({ id: '01900000-0000-7000-8000-0000000000e2', orderId, accountKey: 'acct', command: 'PurchaseServices', state: 'sending', caller: null, requestId: null, startedAt })
+    const full = await repo.insertAttempt({ id: '01900000-0000-7000-8000-0000000000e3', orderId, accountKey: 'acct', command: 'PurchaseServices', state: 'sending', caller: 'shop', requestId: 'req-1', startedAt: new Date(startedAt.getTime() + 1), snapshot: { maxCertId: 41, prodType: 180 } })
+    for (const a of [sparse, full]) expect(a).toEqual(await db.prisma.orderAttempt.findUnique({ where: { id: a.id } }))
+    expect((await repo.unresolvedAttempts('acct')).map((a) => a.id)).toEqual([sparse.id, full.id])
+
+    const done = await transaction(db.pool, (tx) => repo.finishAttempt(full.id, { state: 'succeeded', result: { certId: '42', orderAmount: '25.90' } }, tx))
+    expect(done).toEqual(await db.prisma.orderAttempt.findUnique({ where: { id: full.id } }))
+    expect(done.result).toEqual({ certId: '42', orderAmount: '25.90' })
+    expect(done.finishedAt).toBeInstanceOf(Date)
+    await db.prisma.$transaction((tx) => repo.finishAttempt(sparse.id, { state: 'unknown', errorCode: 'TIMEOUT', errorDetail: 'late' }, tx))
+    expect((await repo.unresolvedAttempts('acct')).map((a) => [a.id, a.state])).toEqual([[sparse.id, 'unknown']])
+  })
+
+  it('counts today\'s orders and amount of a caller, leaving out failures that bought nothing', async () => {
+    const repo = createOrderRepository(db.prisma, db.pool)
+    const before = await repo.spentToday('spender')
+    expect(before).toEqual({ count: 0, amount: '0.00' })
+    await repo.insert({ ...newOrder('01900000-0000-7000-8000-0000000000f1', 'svc-s1'), caller: 'spender', amount: '10.05' })
+    await repo.insert({ ...newOrder('01900000-0000-7000-8000-0000000000f2', 'svc-s2'), caller: 'spender', amount: '0.95' })
+    await repo.insert({ ...newOrder('01900000-0000-7000-8000-0000000000f3', 'svc-s3'), caller: 'spender', amount: '99.00', status: 'failed' as never })
+    const spent = await transaction(db.pool, (tx) => repo.spentToday('spender', tx))
+    expect(spent).toEqual({ count: 2, amount: '11.00' })
+    expect(await db.prisma.$transaction((tx) => repo.spentToday('spender', tx))).toEqual(spent)
+  })
+})
+
+describe('idempotency repository (plain SQL)', () => {
+  it('claims a key once, attaches its order and stores its outcome as Prisma reads them', async () => {
+    const repo = createIdempotencyRepository(db.prisma, db.pool)
+    const claimed = await repo.claim('shop', 'key-1', 'POST', '/orders', 'f'.repeat(64))
+    expect(claimed).not.toBeNull()
+    expect(claimed).toEqual(await repo.find('shop', 'key-1'))
+    expect(await repo.claim('shop', 'key-1', 'POST', '/orders', 'f'.repeat(64))).toBeNull()
+
+    const orderId = '01900000-0000-7000-8000-0000000000a9'
+    await createOrderRepository(db.prisma, db.pool).insert(newOrder(orderId, 'svc-key'))
+    await transaction(db.pool, (tx) => repo.attachOrder(claimed?.id as string, orderId, tx))
+    await repo.complete(claimed?.id as string, 201, { id: orderId, note: 'ünïcode' })
+    const row = await repo.find('shop', 'key-1')
+    expect(row).toMatchObject({ orderId, responseStatus: 201, responseBody: { id: orderId, note: 'ünïcode' }, lockedAt: null })
+    expect(row?.completedAt).toBeInstanceOf(Date)
+  })
+})
