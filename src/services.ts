@@ -64,7 +64,7 @@ export function createServices (deps: ServiceDeps) {
   const events = createEvents({ queue })
   const orderRepo = createOrderRepository(prisma, deps.db.pool, { onStatusChange: orderEvents(events) })
   const idempotency = createIdempotencyRepository(prisma, deps.db.pool)
-  const calls = createEnomCallRepository(prisma, {
+  const calls = createEnomCallRepository(deps.db.pool, {
     onError: (err, rows) => logger.warn({ err: { message: err.message }, rows }, 'could not record eNom calls')
   })
   const gateway = createEnomGateway({ client: deps.enomClient, calls, log: logger, ...(deps.onEnomCall ? { onCall: deps.onEnomCall } : {}) })
@@ -102,7 +102,6 @@ export function createServices (deps: ServiceDeps) {
   const orders = createOrderService({
     prisma,
     pool: deps.db.pool,
-    idempotency,
     orders: orderRepo,
     moduleRepo,
     secrets: deps.secrets,

@@ -2,7 +2,7 @@
 // waits for (or fails because of) its audit row, and a burst of calls costs one INSERT per batch
 // instead of one commit each. A batch is written when it holds `maxBatch` rows or `flushMs`
 // after its first row; close() writes what is left (the service calls it before the pool closes).
-import type { Prisma as PrismaClient } from './database.js'
+import { query, type Sql } from './sql.js'
 
 export interface EnomCallRow {
   id: string
@@ -23,7 +23,7 @@ export interface EnomCallRepositoryOptions {
   onError?: (err: Error, rows: number) => void
 }
 
-export function createEnomCallRepository (prisma: PrismaClient, options: EnomCallRepositoryOptions = {}) {
+export function createEnomCallRepository (sql: Sql, options: EnomCallRepositoryOptions = {}) {
   const flushMs = options.flushMs ?? 100
   const maxBatch = options.maxBatch ?? 200
   let buffer: EnomCallRow[] = []
@@ -36,7 +36,7 @@ export function createEnomCallRepository (prisma: PrismaClient, options: EnomCal
     if (buffer.length === 0) return Promise.all(writing).then(() => undefined)
     const rows = buffer
     buffer = []
-    const write = prisma.enomCall.createMany({ data: rows }).then(() => undefined, (err: Error) => options.onError?.(err, rows.length))
+    const write = insertRows(sql, rows).then(() => undefined, (err: Error) => options.onError?.(err, rows.length))
     writing.add(write)
     write.finally(() => writing.delete(write)).catch(() => undefined)
     return Promise.all(writing).then(() => undefined)
@@ -57,6 +57,15 @@ export function createEnomCallRepository (prisma: PrismaClient, options: EnomCal
       await flush()
     }
   }
+}
+
+/** One INSERT for the whole batch: each column as an array, unnested into rows. */
+function insertRows (sql: Sql, rows: EnomCallRow[]): Promise<unknown> {
+  const column = <K extends keyof EnomCallRow>(k: K) => rows.map((r) => r[k])
+  return query(sql, `
+    INSERT INTO enom_call (id, module_id, order_id, command, started_at, duration_ms, outcome, response_number, request_id)
+    SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::timestamptz[], $6::int[], $7::text[], $8::text[], $9::text[])`,
+  [column('id'), column('moduleId'), column('orderId'), column('command'), column('startedAt'), column('durationMs'), column('outcome'), column('responseNumber'), column('requestId')])
 }
 
 export type EnomCallRepository = ReturnType<typeof createEnomCallRepository>

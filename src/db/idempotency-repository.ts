@@ -5,7 +5,7 @@ import type pg from 'pg'
 import type { IdempotencyKey } from '../generated/prisma/client.js'
 import type { Prisma as PrismaClient } from './database.js'
 import { newId } from '../domain/ids.js'
-import { query, selectList, toModel, type RowShape, type Sql } from './sql.js'
+import { query, selectList, toModel, type RowShape } from './sql.js'
 
 export type IdempotencyRow = IdempotencyKey
 
@@ -41,11 +41,6 @@ export function createIdempotencyRepository (prisma: PrismaClient, pool: pg.Pool
     },
 
     find: (caller: string, key: string) => prisma.idempotencyKey.findUnique({ where: { caller_key: { caller, key } } }),
-
-    /** Names the order a held key's request created (in the transaction that creates it). */
-    async attachOrder (id: string, orderId: string, tx: Sql = pool): Promise<void> {
-      await query(tx, 'UPDATE idempotency_key SET order_id = $2::uuid WHERE id = $1::uuid', [id, orderId])
-    },
 
     /** Takes over a key whose holder died (its lock is older than the stale limit). */
     async takeOver (id: string, lockedAt: Date): Promise<boolean> {

@@ -128,7 +128,7 @@ function assignments<T> (columns: Record<keyof T, [string, string]>, changes: Pa
 }
 
 /** `(columns) VALUES ($1::type, ...)` of a new row. */
-function insertion<T> (table: string, columns: Record<keyof T, [string, string]>, row: Partial<Record<keyof T, unknown>>): { text: string, values: unknown[] } {
+function insertion<T> (table: string, columns: Record<keyof T, [string, string]>, row: Partial<Record<keyof T, unknown>>, offset = 0): { text: string, values: unknown[] } {
   const names: string[] = []
   const values: unknown[] = []
   const slots: string[] = []
@@ -137,7 +137,7 @@ function insertion<T> (table: string, columns: Record<keyof T, [string, string]>
     const [column, type] = columns[field as keyof T]
     names.push(column.split('::')[0] as string)
     values.push(param(value, type))
-    slots.push(`$${values.length}::${type}`)
+    slots.push(`$${offset + values.length}::${type}`)
   }
   return { text: `INSERT INTO ${table} (${names.join(', ')}) VALUES (${slots.join(', ')})`, values }
 }
@@ -171,6 +171,33 @@ export function createOrderRepository (prisma: PrismaClient, pool: pg.Pool, hook
       const rows = await query<Record<string, unknown>>(tx,
         `SELECT ${selectList(ORDER_SHAPE, 'o')} FROM service_lock l JOIN certificate_order o ON o.id = l.order_id WHERE l.service_id = $1::text`, [serviceId])
       return rows[0] ? toOrder(rows[0]) : null
+    },
+
+    /**
+     * A purchase about to be sent, in one statement: the order, the service's lock, the
+     * idempotency key naming the order, and the attempt. A second open order for the service
+     * fails on the lock (a unique violation of service_lock_pkey).
+     */
+    async insertPurchase (input: { order: NewOrder, attempt: NewAttempt, idempotencyKeyId?: string }, tx: Sql): Promise<{ order: OrderRow, attempt: AttemptRow }> {
+      const order = insertion('certificate_order', ORDER_COLUMNS, input.order)
+      const values = [...order.values]
+      const attempt = insertion('order_attempt', ATTEMPT_COLUMNS, input.attempt, values.length)
+      values.push(...attempt.values)
+      values.push(input.order.serviceId, input.order.id)
+      const lockSlots = `$${values.length - 1}::text, $${values.length}::uuid`
+      let key = ''
+      if (input.idempotencyKeyId) {
+        values.push(input.idempotencyKeyId)
+        key = `, k AS (UPDATE idempotency_key SET order_id = $${values.length - 1}::uuid WHERE id = $${values.length}::uuid)`
+      }
+      const rows = await query<Record<string, unknown>>(tx, `
+        WITH o AS (${order.text} RETURNING *),
+          l AS (INSERT INTO service_lock (service_id, order_id, created_at) VALUES (${lockSlots}, now()))${key},
+          a AS (${attempt.text} RETURNING *)
+        SELECT ${selectList(ORDER_SHAPE, 'o', 'o.')}, ${selectList(ATTEMPT_SHAPE, 'a', 'a.')} FROM o, a`, values)
+      const row = rows[0] as Record<string, unknown>
+      const part = (prefix: string) => Object.fromEntries(Object.entries(row).filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]))
+      return { order: toOrder(part('o.')), attempt: toAttempt(part('a.')) }
     },
 
     /** Inserts a new order (the row as stored). */
@@ -243,12 +270,15 @@ export function createOrderRepository (prisma: PrismaClient, pool: pg.Pool, hook
     },
 
     /** Today's orders and amount of a caller (UTC day), for the daily spend limits. */
+    /**
+     * Today's orders and amount of a caller (UTC day), for the daily spend limits. It takes the
+     * caller's advisory lock first (until `tx` ends) and counts after it (migration spend_check).
+     */
     async spentToday (caller: string, tx: Sql = pool): Promise<{ count: number, amount: string }> {
       const start = new Date()
       start.setUTCHours(0, 0, 0, 0)
-      const rows = await query<{ count: string, amount: string }>(tx, `
-        SELECT count(*)::text AS count, coalesce(sum(amount), 0)::numeric(14, 2)::text AS amount FROM certificate_order
-        WHERE caller = $1::text AND created_at >= $2::timestamptz AND NOT (status = 'failed' AND enom_cert_id IS NULL)`, [caller, start])
+      const rows = await query<{ count: string, amount: string }>(tx,
+        'SELECT order_count::text AS count, amount::numeric(14, 2)::text AS amount FROM spend_today($1::text, $2::timestamptz)', [caller, start])
       const row = rows[0] as { count: string, amount: string }
       return { count: Number(row.count), amount: row.amount }
     },

@@ -3,7 +3,8 @@
 // ten times what the statement itself costs (query compilation and interpretation, the adapter),
 // and an order makes some twenty of them. The same writers (events, jobs, attempts) also run
 // inside Prisma's transactions, so they take either kind of connection (`Sql`).
-import pg from 'pg'
+import { createHash } from 'node:crypto'
+import type pg from 'pg'
 import { Prisma } from '../generated/prisma/client.js'
 import type { Prisma as PrismaClient } from './database.js'
 
@@ -23,8 +24,21 @@ function isPg (sql: Sql): sql is pg.Pool | pg.PoolClient {
  * such columns to text in the statement and convert them where they are read.
  */
 export async function query<R> (sql: Sql, text: string, values: unknown[] = []): Promise<R[]> {
-  if (isPg(sql)) return (await sql.query<R & pg.QueryResultRow>(text, values)).rows
+  if (isPg(sql)) return (await sql.query<R & pg.QueryResultRow>({ name: statementName(text), text, values })).rows
   return sql.$queryRawUnsafe<R[]>(text, ...values)
+}
+
+// On pg, each distinct statement is prepared once per connection under a name derived from its
+// text (PostgreSQL then skips parsing and planning it again). The texts are the service's own,
+// a bounded set; values always travel as parameters.
+const names = new Map<string, string>()
+function statementName (text: string): string {
+  let name = names.get(text)
+  if (name === undefined) {
+    name = `s${createHash('sha1').update(text).digest('hex').slice(0, 20)}`
+    names.set(text, name)
+  }
+  return name
 }
 
 /**
@@ -34,6 +48,11 @@ export async function query<R> (sql: Sql, text: string, values: unknown[] = []):
 export async function transaction<T> (pool: pg.Pool, fn: (tx: SqlTx) => Promise<T>): Promise<T> {
   const client = await pool.connect()
   let broken: Error | undefined
+  // A checked-out client has no error listener of the pool's: a connection lost mid-transaction
+  // would otherwise be an unhandled 'error' event. The failing query rejects on its own; the
+  // client is dropped on release.
+  const lost = (err: Error) => { broken ??= err }
+  client.on('error', lost)
   try {
     await client.query('BEGIN')
     const result = await fn(client)
@@ -43,6 +62,7 @@ export async function transaction<T> (pool: pg.Pool, fn: (tx: SqlTx) => Promise<
     await client.query('ROLLBACK').catch((rollbackError: Error) => { broken = rollbackError })
     throw err
   } finally {
+    client.off('error', lost)
     client.release(broken)
   }
 }
@@ -59,10 +79,13 @@ export interface RowShape<T> {
   lists?: ReadonlyArray<keyof T>
 }
 
-/** The SELECT (or RETURNING) list of a shape: `column AS "field"`, qualified with `alias` if given. */
-export function selectList<T> (shape: RowShape<T>, alias?: string): string {
+/**
+ * The SELECT (or RETURNING) list of a shape: `column AS "field"`, the columns qualified with
+ * `alias` and the names prefixed with `prefix` if given (two shapes in one row).
+ */
+export function selectList<T> (shape: RowShape<T>, alias?: string, prefix = ''): string {
   return Object.entries(shape.columns as Record<string, string>)
-    .map(([field, column]) => `${alias ? qualify(column, alias) : column} AS "${field}"`)
+    .map(([field, column]) => `${alias ? qualify(column, alias) : column} AS "${prefix}${field}"`)
     .join(', ')
 }
 

@@ -31,23 +31,29 @@ export function createEvents (deps: { queue: JobQueue }) {
   return {
     async emit (tx: Sql, event: NewEvent): Promise<string | undefined> {
       const id = newId()
-      const inserted = await query<{ seq: string }>(tx, `
-        INSERT INTO outbox_event (id, type, order_id, module_id, data, request_id, dedupe_key, created_at)
-        VALUES ($1::uuid, $2::text, $3::uuid, $4::uuid, $5::jsonb, $6::text, $7::text, now())
-        ON CONFLICT (dedupe_key) DO NOTHING
-        RETURNING seq::text AS seq`,
+      // The event and the subscriptions that want it, in one statement: no row when the event
+      // was a duplicate (dedupe key), one row with no subscription when nobody listens.
+      const rows = await query<{ seq: string, subscriptionId: string | null }>(tx, `
+        WITH e AS (
+          INSERT INTO outbox_event (id, type, order_id, module_id, data, request_id, dedupe_key, created_at)
+          VALUES ($1::uuid, $2::text, $3::uuid, $4::uuid, $5::jsonb, $6::text, $7::text, now())
+          ON CONFLICT (dedupe_key) DO NOTHING
+          RETURNING seq
+        )
+        SELECT e.seq::text AS seq, s.id::text AS "subscriptionId"
+        FROM e LEFT JOIN webhook_subscription s
+          ON s.enabled AND s.deleted_at IS NULL AND (cardinality(s.event_types) = 0 OR $2::text = ANY (s.event_types))
+        ORDER BY s.created_at, s.id`,
       [id, event.type, event.orderId ?? null, event.moduleId ?? null, JSON.stringify(event.data), currentRequestId() ?? null, event.dedupeKey ?? null])
-      const seq = inserted[0]?.seq
+      const seq = rows[0]?.seq
       if (seq === undefined) return undefined
-      const subscriptions = await query<{ id: string, eventTypes: string[] }>(tx,
-        'SELECT id::text AS id, event_types AS "eventTypes" FROM webhook_subscription WHERE enabled AND deleted_at IS NULL')
       const partition = partitionOf(id, event.orderId)
-      for (const sub of subscriptions) {
-        if (sub.eventTypes.length > 0 && !sub.eventTypes.includes(event.type)) continue
+      for (const { subscriptionId } of rows) {
+        if (subscriptionId === null) continue
         await query(tx, `
           INSERT INTO webhook_delivery (id, subscription_id, event_id, partition, seq)
-          VALUES ($1::uuid, $2::uuid, $3::uuid, $4::text, $5::bigint)`, [newId(), sub.id, id, partition, seq])
-        await deps.queue.enqueue({ kind: 'webhook.deliver', key: `webhook:${sub.id}:${partition}`, payload: { subscriptionId: sub.id, partition }, maxAttempts: 1000 }, tx)
+          VALUES ($1::uuid, $2::uuid, $3::uuid, $4::text, $5::bigint)`, [newId(), subscriptionId, id, partition, seq])
+        await deps.queue.enqueue({ kind: 'webhook.deliver', key: `webhook:${subscriptionId}:${partition}`, payload: { subscriptionId, partition }, maxAttempts: 1000 }, tx)
       }
       return id
     }

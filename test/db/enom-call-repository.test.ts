@@ -25,12 +25,12 @@ const count = async (command: string) => (await db.pool.query('SELECT count(*)::
 
 describe('eNom call repository', () => {
   it('writes queued rows within the flush delay, a full batch at once, and the rest on close', async () => {
-    const calls = createEnomCallRepository(db.prisma, { flushMs: 50, maxBatch: 10 })
+    const calls = createEnomCallRepository(db.pool, { flushMs: 50, maxBatch: 10 })
     calls.insert(row('Delayed'))
     expect(await count('Delayed')).toBe(0)
     await waitFor(async () => await count('Delayed') === 1 ? true : undefined, { timeoutMs: 5000, intervalMs: 20 })
 
-    const slow = createEnomCallRepository(db.prisma, { flushMs: 60_000, maxBatch: 10 })
+    const slow = createEnomCallRepository(db.pool, { flushMs: 60_000, maxBatch: 10 })
     for (let i = 0; i < 25; i++) slow.insert(row('Burst'))
     await waitFor(async () => await count('Burst') === 20 ? true : undefined, { timeoutMs: 5000, intervalMs: 20 })
     await slow.close()
@@ -39,7 +39,7 @@ describe('eNom call repository', () => {
 
   it('drops a batch it cannot write, reports it, and never throws at the caller', async () => {
     const errors: number[] = []
-    const calls = createEnomCallRepository(db.prisma, { flushMs: 10, onError: (_err, rows) => errors.push(rows) })
+    const calls = createEnomCallRepository(db.pool, { flushMs: 10, onError: (_err, rows) => errors.push(rows) })
     const bad = { ...row('Bad'), id: 'not-a-uuid' }
     expect(() => calls.insert(bad)).not.toThrow()
     await calls.close()

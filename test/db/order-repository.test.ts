@@ -163,7 +163,7 @@ describe('order repository (plain SQL)', () => {
 })
 
 describe('idempotency repository (plain SQL)', () => {
-  it('claims a key once, attaches its order and stores its outcome as Prisma reads them', async () => {
+  it('claims a key once and stores its outcome as Prisma reads them', async () => {
     const repo = createIdempotencyRepository(db.prisma, db.pool)
     const claimed = await repo.claim('shop', 'key-1', 'POST', '/orders', 'f'.repeat(64))
     expect(claimed).not.toBeNull()
@@ -171,11 +171,31 @@ describe('idempotency repository (plain SQL)', () => {
     expect(await repo.claim('shop', 'key-1', 'POST', '/orders', 'f'.repeat(64))).toBeNull()
 
     const orderId = '01900000-0000-7000-8000-0000000000a9'
-    await createOrderRepository(db.prisma, db.pool).insert(newOrder(orderId, 'svc-key'))
-    await transaction(db.pool, (tx) => repo.attachOrder(claimed?.id as string, orderId, tx))
     await repo.complete(claimed?.id as string, 201, { id: orderId, note: 'ünïcode' })
     const row = await repo.find('shop', 'key-1')
-    expect(row).toMatchObject({ orderId, responseStatus: 201, responseBody: { id: orderId, note: 'ünïcode' }, lockedAt: null })
+    expect(row).toMatchObject({ responseStatus: 201, responseBody: { id: orderId, note: 'ünïcode' }, lockedAt: null })
     expect(row?.completedAt).toBeInstanceOf(Date)
+  })
+})
+
+describe('a purchase recorded in one statement', () => {
+  it('writes the order, the service lock, the key\'s order and the attempt together, or nothing', async () => {
+    const repo = createOrderRepository(db.prisma, db.pool)
+    const keys = createIdempotencyRepository(db.prisma, db.pool)
+    const key = await keys.claim('shop', 'purchase-1', 'POST', '/orders', 'e'.repeat(64))
+    const orderId = '01900000-0000-7000-8000-0000000001a1'
+    const attempt = { id: '01900000-0000-7000-8000-0000000001a2', orderId, accountKey: 'acct-p', command: 'PurchaseServices', state: 'sending' as const, caller: 'shop', requestId: 'r', startedAt: new Date(), snapshot: { maxCertId: 7 } }
+    const recorded = await transaction(db.pool, (tx) => repo.insertPurchase({ order: newOrder(orderId, 'svc-p'), attempt, idempotencyKeyId: key?.id as string }, tx))
+    expect(recorded.order).toEqual(await prismaOrder(orderId))
+    expect(recorded.attempt).toEqual(await db.prisma.orderAttempt.findUnique({ where: { id: attempt.id } }))
+    expect(await db.prisma.serviceLock.findUnique({ where: { serviceId: 'svc-p' } })).toMatchObject({ orderId })
+    expect((await keys.find('shop', 'purchase-1'))?.orderId).toBe(orderId)
+
+    // A second open order for the service: refused on the lock, and none of its rows remain.
+    const second = '01900000-0000-7000-8000-0000000001b1'
+    const failed = transaction(db.pool, (tx) => repo.insertPurchase({ order: newOrder(second, 'svc-p'), attempt: { ...attempt, id: '01900000-0000-7000-8000-0000000001b2', orderId: second } }, tx))
+    await expect(failed).rejects.toMatchObject({ code: '23505', constraint: 'service_lock_pkey' })
+    expect(await prismaOrder(second)).toBeNull()
+    expect(await db.prisma.orderAttempt.findUnique({ where: { id: '01900000-0000-7000-8000-0000000001b2' } })).toBeNull()
   })
 })

@@ -5,8 +5,7 @@ import type { Logger } from 'pino'
 import type { Prisma as PrismaClient } from '../../db/database.js'
 import type { ModuleRepository, ModuleRow } from '../../db/module-repository.js'
 import type pg from 'pg'
-import type { IdempotencyRepository } from '../../db/idempotency-repository.js'
-import type { AttemptRow, OrderRepository, OrderRow } from '../../db/order-repository.js'
+import type { AttemptRow, NewAttempt, OrderRepository, OrderRow } from '../../db/order-repository.js'
 import { transaction, type Sql, type SqlTx } from '../../db/sql.js'
 import type { JobQueue } from '../../jobs/queue.js'
 import { EnomError, isEnomError } from '../../enom/errors.js'
@@ -40,7 +39,6 @@ export interface OrderDeps {
   prisma: PrismaClient
   /** The pool Prisma uses too: the placement's transactions run on it as plain SQL. */
   pool: pg.Pool
-  idempotency: Pick<IdempotencyRepository, 'attachOrder'>
   orders: OrderRepository
   moduleRepo: ModuleRepository
   secrets: SecretBox
@@ -145,26 +143,27 @@ export async function attemptCall<T> (deps: OrderDeps, input: {
   scope: CallScope
   caller?: string
   snapshot?: Record<string, unknown>
-  prepare?: (tx: SqlTx, attemptId: string) => Promise<void>
+  /** Writes that go with the attempt row; it may insert the attempt itself (one statement) and return it. */
+  prepare?: (tx: SqlTx, attempt: NewAttempt) => Promise<AttemptRow | undefined>
   /** On success, more writes in the transaction that records it (one commit instead of several). */
   settle?: (tx: SqlTx, result: T) => Promise<void>
   call: EnomCall<T>
 }): Promise<AttemptOutcome<T>> {
-  const attemptId = newId()
+  const newAttempt: NewAttempt = {
+    id: newId(),
+    orderId: input.order.id,
+    accountKey: accountOf(input.module),
+    command: input.command,
+    state: 'sending',
+    ...(input.snapshot ? { snapshot: input.snapshot } : {}),
+    caller: input.caller ?? null,
+    requestId: input.scope.requestId ?? null,
+    startedAt: new Date()
+  }
   const attempt = await transaction(deps.pool, async (tx) => {
     // `prepare` first: it may create the order the attempt belongs to.
-    await input.prepare?.(tx, attemptId)
-    return deps.orders.insertAttempt({
-      id: attemptId,
-      orderId: input.order.id,
-      accountKey: accountOf(input.module),
-      command: input.command,
-      state: 'sending',
-      ...(input.snapshot ? { snapshot: input.snapshot } : {}),
-      caller: input.caller ?? null,
-      requestId: input.scope.requestId ?? null,
-      startedAt: new Date()
-    }, tx)
+    const recorded = await input.prepare?.(tx, newAttempt)
+    return recorded ?? deps.orders.insertAttempt(newAttempt, tx)
   })
   const target = await targetFor(deps, input.module, input.order.id)
   try {

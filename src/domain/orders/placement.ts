@@ -85,10 +85,19 @@ function configurationOf (input: CreateOrder) {
 
 export async function placeOrder (deps: OrderDeps, input: CreateOrder, caller: string, scope: CallScope,
   options: { idempotencyKeyId?: string, renewalOf?: OrderRow, configure?: (order: OrderRow, config: CheckedConfiguration) => Promise<OrderRow> } = {}): Promise<PlaceResult> {
-  const existing = await deps.orders.openOrderOf(input.serviceId)
-  if (existing) throw conflict('ORDER_EXISTS', `service ${input.serviceId} already has order ${existing.id} in status ${existing.status}`, { orderId: existing.id })
+  // The reads that do not depend on each other go out together; their refusals keep their order
+  // (an open order first, then the module, the product and options, then the kill switch). A
+  // module chosen by sort may open a task, so it is only looked for once no order is open.
+  const named = options.renewalOf !== undefined || input.moduleId !== undefined
+  const [existing, namedModule, allowed] = await Promise.allSettled([
+    deps.orders.openOrderOf(input.serviceId),
+    options.renewalOf ? deps.moduleRepo.findById(options.renewalOf.moduleId) as Promise<ModuleRow> : named ? chooseModule(deps, input) : Promise.resolve(undefined),
+    deps.purchases.assertAllowed()
+  ])
+  const open = settled(existing)
+  if (open) throw conflict('ORDER_EXISTS', `service ${input.serviceId} already has order ${open.id} in status ${open.status}`, { orderId: open.id })
 
-  const module = options.renewalOf ? await deps.moduleRepo.findById(options.renewalOf.moduleId) as ModuleRow : await chooseModule(deps, input)
+  const module = settled(namedModule) ?? await chooseModule(deps, input)
   const product = await checkProduct(deps, module, input, scope)
   checkWildcard(input.domain, product.wildcard)
   const sans = checkSans(product.family, input.domain, input.sans)
@@ -97,7 +106,7 @@ export async function placeOrder (deps: OrderDeps, input: CreateOrder, caller: s
   if (config) checked = await checkConfiguration(config, { domain: input.domain, prodType: product.prodType, family: product.family, sans })
   else if (input.dcvMethod) checkDcvMethod(product.prodType, product.family, input.dcvMethod)
 
-  await deps.purchases.assertAllowed()
+  settled(allowed)
   const price = fromCents(toCents(product.resellerPrice) * BigInt(input.years))
 
   const account = accountOf(module)
@@ -122,38 +131,43 @@ export async function placeOrder (deps: OrderDeps, input: CreateOrder, caller: s
       scope,
       caller,
       snapshot: { maxCertId: snapshot, prodType: product.prodType, startedAt: new Date().toISOString() },
-      prepare: async (tx) => {
-        await tx.query('SELECT pg_advisory_xact_lock(hashtext($1::text))', ['spend:' + caller])
-        await checkDailyLimits(deps, caller, price, tx)
-        placed = await deps.orders.insert({
-          id: orderId,
-          moduleId: module.id,
-          caller,
-          serviceId: input.serviceId,
-          environment: module.environment,
-          productCode: product.productCode,
-          prodType: product.prodType,
-          family: product.family,
-          years: input.years,
-          domain: input.domain.toLowerCase(),
-          sans,
-          status: 'purchasing',
-          amount: price,
-          renewalOfId: options.renewalOf?.id ?? null
-        }, tx)
+      prepare: async (tx, attempt) => {
+        const recorded = await deps.orders.insertPurchase({
+          order: {
+            id: orderId,
+            moduleId: module.id,
+            caller,
+            serviceId: input.serviceId,
+            environment: module.environment,
+            productCode: product.productCode,
+            prodType: product.prodType,
+            family: product.family,
+            years: input.years,
+            domain: input.domain.toLowerCase(),
+            sans,
+            status: 'purchasing',
+            amount: price,
+            renewalOfId: options.renewalOf?.id ?? null
+          },
+          attempt,
+          ...(options.idempotencyKeyId ? { idempotencyKeyId: options.idempotencyKeyId } : {})
+        }, tx).catch((err) => {
+          if (isUniqueViolation(err) && (err as { constraint?: string }).constraint === 'service_lock_pkey') {
+            throw conflict('ORDER_EXISTS', `service ${input.serviceId} already has an open order`)
+          }
+          throw err
+        })
+        placed = recorded.order
         await deps.events.emit(tx, {
           type: 'order.created',
           orderId,
           moduleId: module.id,
           data: { orderId, serviceId: input.serviceId, moduleId: module.id, productCode: product.productCode, years: input.years, domain: input.domain.toLowerCase(), status: 'purchasing', renewalOf: options.renewalOf?.id ?? null, caller }
         })
-        try {
-          await tx.query('INSERT INTO service_lock (service_id, order_id, created_at) VALUES ($1::text, $2::uuid, now())', [input.serviceId, orderId])
-        } catch (err) {
-          if (isUniqueViolation(err)) throw conflict('ORDER_EXISTS', `service ${input.serviceId} already has an open order`)
-          throw err
-        }
-        if (options.idempotencyKeyId) await deps.idempotency.attachOrder(options.idempotencyKeyId, orderId, tx)
+        // Last, so that the caller's orders wait for each other only for the commit: under the
+        // caller's lock, the day's orders (this one included) are counted with everything committed before.
+        await checkDailyLimits(deps, caller, price, tx)
+        return recorded.attempt
       },
       call: (c, creds, ctx) => c.purchaseServices(creds, { service: product.productCode, numYears: input.years }, ctx),
       // The usual answer names the certificate: the order, its attempt and its sync commit together.
@@ -220,15 +234,23 @@ function boughtChanges (result: { certId?: string, orderId?: string, orderAmount
   }
 }
 
-async function checkDailyLimits (deps: OrderDeps, caller: string, price: string, tx?: Sql): Promise<void> {
-  const spent = await deps.orders.spentToday(caller, tx)
+/** The day's orders of the caller, counted with the new one (inserted in `tx`), within the limits. */
+async function checkDailyLimits (deps: OrderDeps, caller: string, price: string, tx: Sql): Promise<void> {
+  const withThis = await deps.orders.spentToday(caller, tx)
+  const before = { count: withThis.count - 1, amount: fromCents(toCents(withThis.amount) - toCents(price)) }
   const { dailyCountLimit, dailyAmountLimit } = deps.settings
-  if (spent.count + 1 > dailyCountLimit) {
-    throw conflict('SPEND_LIMIT_REACHED', `caller ${caller} placed ${spent.count} order(s) today; the daily limit is ${dailyCountLimit} (SPEND_LIMIT_DAILY_COUNT)`)
+  if (withThis.count > dailyCountLimit) {
+    throw conflict('SPEND_LIMIT_REACHED', `caller ${caller} placed ${before.count} order(s) today; the daily limit is ${dailyCountLimit} (SPEND_LIMIT_DAILY_COUNT)`)
   }
-  if (compareMoney(fromCents(toCents(spent.amount) + toCents(price)), dailyAmountLimit) > 0) {
-    throw conflict('SPEND_LIMIT_REACHED', `this order (${price} USD) would take caller ${caller} past the daily amount limit of ${dailyAmountLimit} USD (spent today: ${spent.amount}; SPEND_LIMIT_DAILY_AMOUNT)`)
+  if (compareMoney(withThis.amount, dailyAmountLimit) > 0) {
+    throw conflict('SPEND_LIMIT_REACHED', `this order (${price} USD) would take caller ${caller} past the daily amount limit of ${dailyAmountLimit} USD (spent today: ${before.amount}; SPEND_LIMIT_DAILY_AMOUNT)`)
   }
+}
+
+/** A settled read's value, or its rejection thrown. */
+function settled<T> (result: PromiseSettledResult<T>): T {
+  if (result.status === 'rejected') throw result.reason
+  return result.value
 }
 
 /** The live available balance must cover the price; else 409 and a task for the department. */
