@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
-# Multi-stage build: the build stage compiles TypeScript and generates the Prisma client; the
-# runtime stage has production dependencies only (no embedded PostgreSQL: compose provides one)
-# and runs as the unprivileged `node` user.
+# Multi-stage build: the build stage generates the Prisma client, type-checks the TypeScript and
+# bundles it with esbuild into dist/; the runtime stage has production dependencies only (no
+# embedded PostgreSQL: compose provides one) and runs as the unprivileged `node` user.
 
 FROM node:20.20-bookworm-slim AS build
 WORKDIR /app
@@ -12,6 +12,7 @@ COPY prisma ./prisma
 COPY prisma.config.ts ./
 RUN npm ci --omit=optional --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
+COPY scripts/build.mjs scripts/
 COPY src ./src
 RUN npm run build
 

@@ -11,7 +11,17 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 
-export const MIGRATIONS_DIR = fileURLToPath(new URL('../../prisma/migrations', import.meta.url))
+/**
+ * prisma/migrations of the project: one folder up from the bundle in dist/ (`npm run build` puts
+ * this code in a file directly under dist/), two from src/db/migrate.ts (tsx, tests). When neither
+ * exists, the first is the one named in the error.
+ */
+export const MIGRATIONS_DIR = findMigrationsDir()
+
+function findMigrationsDir (): string {
+  const candidates = ['../prisma/migrations', '../../prisma/migrations'].map((up) => fileURLToPath(new URL(up, import.meta.url)))
+  return candidates.find((dir) => existsSync(dir)) ?? candidates[0]!
+}
 
 /** An arbitrary constant that names "the schema migration" among advisory locks. */
 const MIGRATION_LOCK_KEY = 72_707_369_001
