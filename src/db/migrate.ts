@@ -4,7 +4,8 @@
 // is a binary that cannot be downloaded here; this runner is the part of it the service needs.
 //
 // Several instances may start at once: the runner holds a session-level advisory lock on one
-// dedicated connection for the whole run, so each migration is applied exactly once.
+// dedicated connection for the whole run, so each migration is applied exactly once. The usual
+// start-up, with every migration applied already, is proved by one read without the lock.
 import { createHash, randomUUID } from 'node:crypto'
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
@@ -24,7 +25,7 @@ function findMigrationsDir (): string {
 }
 
 /** An arbitrary constant that names "the schema migration" among advisory locks. */
-const MIGRATION_LOCK_KEY = 72_707_369_001
+export const MIGRATION_LOCK_KEY = 72_707_369_001
 
 // The table exactly as Prisma's schema engine creates it for PostgreSQL.
 const PRISMA_MIGRATIONS_DDL = `CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
@@ -70,6 +71,31 @@ interface AppliedRow {
   rolled_back_at: Date | null
 }
 
+const SELECT_APPLIED = 'SELECT migration_name, checksum, finished_at, rolled_back_at FROM "_prisma_migrations"'
+
+/**
+ * Whether every migration has been applied, unchanged: one read, without the lock. A migration
+ * being applied by another instance is not visible until its transaction commits, so it reads as
+ * pending here. Anything but "all applied" (no table yet, a pending, unfinished or edited
+ * migration) is left to the locked run, which re-reads, decides and reports.
+ */
+async function allApplied (client: pg.Client, migrations: Migration[]): Promise<boolean> {
+  let rows: AppliedRow[]
+  try {
+    rows = (await client.query<AppliedRow>(SELECT_APPLIED)).rows
+  } catch (err) {
+    if ((err as { code?: string }).code === '42P01') return false // undefined_table: a new database
+    throw err
+  }
+  const done = new Map<string, string>()
+  for (const row of rows) {
+    if (row.rolled_back_at) continue
+    if (!row.finished_at) return false
+    done.set(row.migration_name, row.checksum)
+  }
+  return migrations.every((m) => done.get(m.name) === m.checksum)
+}
+
 /**
  * Applies every pending migration. Returns the names applied by this call (empty when the
  * database was up to date, or another instance applied them while this one waited).
@@ -80,12 +106,12 @@ export async function migrate (databaseUrl: string, options: { dir?: string, log
   await client.connect()
   const applied: string[] = []
   try {
+    if (await allApplied(client, migrations)) return applied
     await client.query(`SET lock_timeout = ${Math.max(1000, options.lockTimeoutMs ?? 120_000)}`)
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY])
     try {
       await client.query(PRISMA_MIGRATIONS_DDL)
-      const { rows } = await client.query<AppliedRow>(
-        'SELECT migration_name, checksum, finished_at, rolled_back_at FROM "_prisma_migrations"')
+      const { rows } = await client.query<AppliedRow>(SELECT_APPLIED)
       const done = new Map<string, AppliedRow>()
       for (const row of rows) {
         if (row.rolled_back_at) continue

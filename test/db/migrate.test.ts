@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/db/embedded-postgres.js'
-import { MIGRATIONS_DIR, migrate, readMigrations } from '../../src/db/migrate.js'
+import { MIGRATION_LOCK_KEY, MIGRATIONS_DIR, migrate, readMigrations } from '../../src/db/migrate.js'
 import { createEmptyDatabase, dropDatabase } from '../support/pg-admin.js'
 
 const quiet = { info: () => {}, warn: () => {}, debug: () => {} }
@@ -110,6 +110,32 @@ describe('migration runner on each available PostgreSQL version', () => {
         expect(rows).toHaveLength(names.length)
       })
     }
+  })
+})
+
+describe('an up-to-date database', () => {
+  it('is proved with one read, without waiting for the lock another instance holds', async () => {
+    await withFreshDatabase(servers[0]!.adminUrl, async (url) => {
+      await migrate(url)
+      const holder = new pg.Client({ connectionString: url })
+      await holder.connect()
+      try {
+        await holder.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY])
+        // Under the lock this would fail after lock_timeout (1 s).
+        expect(await migrate(url, { lockTimeoutMs: 1000 })).toEqual([])
+        // With a migration pending it waits for the lock, as before.
+        const dir = copyMigrations()
+        try {
+          mkdirSync(join(dir, '99990101000000_later'))
+          writeFileSync(join(dir, '99990101000000_later', 'migration.sql'), 'CREATE TABLE later (id int);\n')
+          await expect(migrate(url, { dir, lockTimeoutMs: 1000 })).rejects.toThrow(/lock timeout/)
+        } finally {
+          rmSync(dir, { recursive: true, force: true })
+        }
+      } finally {
+        await holder.end()
+      }
+    })
   })
 })
 
