@@ -90,7 +90,11 @@ function freePort (): Promise<number> {
   })
 }
 
-async function connectWhenReady (url: string, child: ChildProcess | undefined, stderr: () => string, timeoutMs: number): Promise<void> {
+/**
+ * The first connection the server accepts, once it answers a query; tried every 10 ms (a start
+ * of an existing cluster takes some 100–300 ms; each refused try costs next to nothing).
+ */
+async function connectWhenReady (url: string, child: ChildProcess | undefined, stderr: () => string, timeoutMs: number): Promise<pg.Client> {
   const deadline = Date.now() + timeoutMs
   let lastError: Error | undefined
   while (Date.now() < deadline) {
@@ -101,12 +105,11 @@ async function connectWhenReady (url: string, child: ChildProcess | undefined, s
     try {
       await client.connect()
       await client.query('SELECT 1')
-      await client.end()
-      return
+      return client
     } catch (err) {
       lastError = err as Error
       await client.end().catch(() => undefined)
-      await new Promise((resolve) => setTimeout(resolve, 50))
+      await new Promise((resolve) => setTimeout(resolve, 10))
     }
   }
   throw new EmbeddedPostgresError(`embedded PostgreSQL did not accept connections within ${timeoutMs} ms: ${lastError?.message ?? ''} ${stderr().slice(-2000)}`)
@@ -212,9 +215,7 @@ export async function startEmbeddedPostgres (options: EmbeddedOptions): Promise<
 
   const admin = `postgresql://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}`
   try {
-    await connectWhenReady(`${admin}/postgres`, child, () => stderr, 30_000)
-    const client = new pg.Client({ connectionString: `${admin}/postgres` })
-    await client.connect()
+    const client = await connectWhenReady(`${admin}/postgres`, child, () => stderr, 30_000)
     try {
       const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [DATABASE])
       if (exists.rowCount === 0) await client.query(`CREATE DATABASE ${DATABASE}`)
