@@ -75,7 +75,8 @@ export function createServices (deps: ServiceDeps) {
     gateway,
     ttlSeconds: config.balanceTtlSeconds,
     target,
-    persist: createLowBalanceWatch({ prisma, moduleRepo, tasks, events })
+    persist: createLowBalanceWatch({ prisma, moduleRepo, tasks, events }),
+    onPersistError: (err, moduleId) => logger.warn({ err: { message: err.message }, moduleId }, 'could not keep a balance reading')
   })
   const products = createProductService({ gateway, ttlSeconds: config.productsTtlSeconds, target })
   const modules = createModuleService({
@@ -194,6 +195,7 @@ export function createServices (deps: ServiceDeps) {
       scheduler.stop()
       await jobRunner.stop(graceMs)
       await delivery.close()
+      await balances.settle()
       await calls.close()
     }
   }

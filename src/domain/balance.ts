@@ -41,6 +41,8 @@ export interface BalanceDeps {
   target: (row: ModuleRow) => Promise<{ moduleId: string, apiUrl: string, uid: string, pw: string }>
   /** Keeps the reading on the module (and notices low-balance crossings). */
   persist: (row: ModuleRow, reading: BalanceReading) => Promise<void>
+  /** Told of a reading that could not be kept while nobody waited for it (an order's balance check). */
+  onPersistError?: (err: Error, moduleId: string) => void
   now?: () => number
 }
 
@@ -58,7 +60,8 @@ export function createBalanceService (deps: BalanceDeps) {
   // The reading and the module as it was when it was read: a fresh entry answers on its own,
   // without the database. A change to the module on this instance drops its entry (forget).
   const cache = new Map<string, { reading: BalanceReading, row: ModuleRow }>()
-  const inflight = new Map<string, Promise<BalanceReading>>()
+  const inflight = new Map<string, Promise<{ reading: BalanceReading, kept: Promise<void> }>>()
+  const keeping = new Set<Promise<void>>()
   const answering = new Map<string, Promise<BalanceView>>()
   const ttlMs = deps.ttlSeconds * 1000
 
@@ -81,8 +84,11 @@ export function createBalanceService (deps: BalanceDeps) {
     }
   }
 
-  /** One eNom call per module at a time, whoever asks. */
-  function fetchLive (row: ModuleRow, scope: CallScope): Promise<BalanceReading> {
+  /**
+   * One eNom call per module at a time, whoever asks. The reading comes with the promise of its
+   * keeping on the module: balance reads wait for it, an order's balance check does not.
+   */
+  function fetchLive (row: ModuleRow, scope: CallScope): Promise<{ reading: BalanceReading, kept: Promise<void> }> {
     let pending = inflight.get(row.id)
     if (!pending) {
       pending = (async () => {
@@ -90,12 +96,23 @@ export function createBalanceService (deps: BalanceDeps) {
         const result = await deps.gateway.call(target, 'GetBalance', scope, (c, creds, ctx) => c.getBalance(creds, ctx))
         const reading = { balance: result.balance, availableBalance: result.availableBalance, fetchedAt: new Date(now()) }
         cache.set(row.id, { reading, row })
-        await deps.persist(row, reading)
-        return reading
-      })().finally(() => inflight.delete(row.id))
+        const kept = deps.persist(row, reading)
+        keeping.add(kept)
+        kept.then(() => keeping.delete(kept), () => keeping.delete(kept))
+        return { reading, kept }
+      })()
+      // The next caller after this reading is kept reads eNom again; until then it shares it.
+      pending.then(({ kept }) => kept, () => undefined).finally(() => inflight.delete(row.id)).catch(() => undefined)
       inflight.set(row.id, pending)
     }
     return pending
+  }
+
+  async function live (row: ModuleRow, scope: CallScope, waitForKeeping: boolean): Promise<BalanceReading> {
+    const { reading, kept } = await fetchLive(row, scope)
+    if (waitForKeeping) await kept
+    else kept.catch((err: Error) => deps.onPersistError?.(err, row.id))
+    return reading
   }
 
   const fresh = (reading: BalanceReading | undefined) => reading !== undefined && now() - reading.fetchedAt.getTime() < ttlMs
@@ -125,8 +142,11 @@ export function createBalanceService (deps: BalanceDeps) {
       return pending
     },
 
-    /** The balance of one module: cached when fresh, live otherwise (or when `refresh`). */
-    async get (row: ModuleRow, scope: CallScope, options: { refresh?: boolean } = {}): Promise<BalanceView> {
+    /**
+     * The balance of one module: cached when fresh, live otherwise (or when `refresh`). A live
+     * reading is kept on the module before it is answered, unless `keepInBackground`.
+     */
+    async get (row: ModuleRow, scope: CallScope, options: { refresh?: boolean, keepInBackground?: boolean } = {}): Promise<BalanceView> {
       if (!options.refresh) {
         const newest = [cache.get(row.id)?.reading, persisted(row)]
           .filter((r): r is BalanceReading => r !== undefined && fresh(r))
@@ -137,7 +157,7 @@ export function createBalanceService (deps: BalanceDeps) {
         }
       }
       try {
-        return view(row, await fetchLive(row, scope), 'live')
+        return view(row, await live(row, scope, options.keepInBackground !== true), 'live')
       } catch (err) {
         const problem = isEnomError(err) ? enomProblem(err) : undefined
         const known = [cache.get(row.id)?.reading, persisted(row)]
@@ -148,6 +168,11 @@ export function createBalanceService (deps: BalanceDeps) {
         }
         throw problem ?? err
       }
+    },
+
+    /** Resolves when every reading being kept is written (shutdown, before the pool closes). */
+    async settle (): Promise<void> {
+      await Promise.allSettled([...keeping])
     },
 
     /** Forget what this instance cached (after any change to the module, and in tests). */

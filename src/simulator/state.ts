@@ -22,6 +22,8 @@ export class SimulatorState {
   readonly #initialAccounts: readonly AccountInput[]
   readonly #accounts = new Map<string, Account>()
   readonly #certs = new Map<number, CertRecord>()
+  /** The same orders per account (uid as created), so that listing one account costs its own orders only. */
+  readonly #certsByAccount = new Map<string, CertRecord[]>()
   readonly #faults = new FaultStore()
   readonly #ledger = new Ledger()
   readonly #ca = new SimulatorCa()
@@ -122,6 +124,7 @@ export class SimulatorState {
   reset (): void {
     this.#accounts.clear()
     this.#certs.clear()
+    this.#certsByAccount.clear()
     this.#faults.clear()
     this.#ledger.clear()
     for (const input of this.#initialAccounts) this.addAccount(input)
@@ -161,6 +164,9 @@ export class SimulatorState {
       issueDelayMs: account.issueDelayMs
     }
     this.#certs.set(cert.certId, cert)
+    const own = this.#certsByAccount.get(cert.uid)
+    if (own) own.push(cert)
+    else this.#certsByAccount.set(cert.uid, [cert])
     return cert
   }
 
@@ -172,8 +178,12 @@ export class SimulatorState {
   }
 
   async certsOf (account: Account): Promise<CertRecord[]> {
-    const list = [...this.#certs.values()].filter((c) => c.uid === account.uid)
-    return Promise.all(list.map((c) => this.refresh(c)))
+    const list = [...(this.#certsByAccount.get(account.uid) ?? [])]
+    // Most orders have nothing due: only those with work (an issuance, say) are waited for.
+    const now = Date.now()
+    const due = list.filter((c) => c.issuing !== undefined || advance(c, now) !== undefined)
+    if (due.length > 0) await Promise.all(due.map((c) => this.refresh(c)))
+    return list
   }
 
   /** Applies due status changes and waits for any issuance they call for. */

@@ -5,6 +5,7 @@ import { auth, createTestDatabase, startTestApp, type TestApp, type TestDatabase
 import { startSimulatorForTest, type SimulatorForTest } from '../support/enom.js'
 import { fingerprintOf } from '../../src/plugins/idempotency.js'
 import { waitFor } from '../support/wait.js'
+import { accountKey } from '../../src/domain/orders/accounts.js'
 
 let database: TestDatabase
 let s: SimulatorForTest
@@ -244,6 +245,21 @@ describe('unknown outcomes', () => {
     expect((await t.db.pool.query("SELECT 1 FROM task WHERE kind = 'reconciliation_ambiguous'")).rowCount).toBe(0)
   })
 
+  it('refuses a new purchase on an account whose earlier purchase has an unknown outcome, buying nothing, and asks for its reconciliation', async () => {
+    const module = (await t.db.pool.query<{ id: string }>('SELECT id::text FROM processing_module')).rows[0] as { id: string }
+    const repo = t.app.services.orderRepo
+    const lostId = '01900000-0000-7000-8000-00000000abc1'
+    await repo.insert({ id: lostId, moduleId: module.id, caller: 'shop', serviceId: 'svc-lost', environment: 'live', productCode: RAPID, prodType: 180, family: 'rapidssl', years: 1, domain: 'lost.example.com', sans: [], status: 'outcome_unknown', amount: '10.00', renewalOfId: null })
+    const attempt = await repo.insertAttempt({ id: '01900000-0000-7000-8000-00000000abc2', orderId: lostId, accountKey: accountKey(s.liveUrl, 'resellid'), command: 'PurchaseServices', state: 'unknown', caller: 'shop', requestId: null, startedAt: new Date(), snapshot: { maxCertId: 0 } })
+    const refused = await place(order())
+    expect(refused.statusCode, refused.body).toBe(503)
+    expect(refused.json().code).toBe('RECONCILIATION_PENDING')
+    expect(refused.headers['retry-after']).toBe('30')
+    expect(purchases()).toHaveLength(0)
+    const { rows } = await t.db.pool.query('SELECT kind FROM job WHERE key = $1', [`reconcile:${attempt.id}`])
+    expect(rows).toEqual([{ kind: 'order.reconcile' }])
+  })
+
   it('finds the certificate by OrderID when eNom confirms a purchase without a CertID', async () => {
     s.sim.state.updateAccount('resellid', { omitCertIdInPurchase: true })
     const res = await place(order())
@@ -261,6 +277,20 @@ describe('spend guards', () => {
     expect(purchases()).toHaveLength(0)
     const tasks = (await t.app.inject({ url: '/tasks?status=open', headers: auth('ops') })).json()
     expect(tasks.items.map((x: { kind: string }) => x.kind)).toContain('insufficient_funds')
+  })
+
+  it('keeps the live balance an order read on the module, and a low one opens its task, without holding the purchase', async () => {
+    await t.app.inject({ method: 'PATCH', url: `/modules/${(await t.db.pool.query<{ id: string }>('SELECT id::text FROM processing_module')).rows[0]?.id}`, headers: { ...auth('admin'), 'if-match': '*' }, payload: { minimalBalance: '1000000.00' } })
+    s.sim.state.updateAccount('resellid', { balance: '500.00' })
+    const res = await place(order())
+    expect(res.statusCode, res.body).toBe(201)
+    const kept = await until(async () => {
+      const { rows } = await t.db.pool.query<{ available: string, low: Date | null }>('SELECT available_balance::text AS available, low_balance_since AS low FROM processing_module')
+      return rows[0]?.low ? rows[0] : undefined
+    })
+    expect(kept.available).toBe('500.00')
+    const tasks = (await t.app.inject({ url: '/tasks?status=open', headers: auth('ops') })).json()
+    expect(tasks.items.map((x: { kind: string }) => x.kind)).toContain('low_balance')
   })
 
   it('honours the kill switch until purchases resume', async () => {

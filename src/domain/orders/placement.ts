@@ -112,17 +112,25 @@ export async function placeOrder (deps: OrderDeps, input: CreateOrder, caller: s
   const account = accountOf(module)
   const order = await (async () => {
     // A purchase on the account whose outcome is unknown (or whose instance was lost mid-call)
-    // must be settled first: a certificate bought now would blur what it bought.
-    const unsettled = (await deps.orders.unresolvedAttempts(account)).filter((a) =>
+    // must be settled first: a certificate bought now would blur what it bought. That check, the
+    // live balance and the newest CertID are read at the same time (the two eNom calls are reads);
+    // an unsettled purchase answers first, then missing funds, then a failed snapshot.
+    const [unresolved, funds, newest] = await Promise.allSettled([
+      deps.orders.unresolvedAttempts(account),
+      checkFunds(deps, module, price, scope),
+      snapshotOf(deps, module, scope)
+    ])
+    const unsettled = settled(unresolved).filter((a) =>
       a.state === 'unknown' || Date.now() - a.startedAt.getTime() >= deps.settings.stalledAfterMs)
     if (unsettled.some((a) => a.command === 'PurchaseServices')) {
       for (const a of unsettled) await scheduleReconcile(deps, a.id, undefined, 0)
       throw serviceUnavailable('RECONCILIATION_PENDING', 'an earlier purchase on this eNom account has an unknown outcome and is being reconciled; nothing was bought — retry shortly', 30)
     }
-    const [, snapshot] = await Promise.all([checkFunds(deps, module, price, scope), snapshotOf(deps, module, scope)])
+    settled(funds)
+    const snapshot = settled(newest)
     const orderId = newId()
     let placed: OrderRow | undefined
-    let settled: OrderRow | undefined
+    let confirmed: OrderRow | undefined
     const outcome = await attemptCall(deps, {
       order: { id: orderId } as OrderRow,
       module,
@@ -173,12 +181,12 @@ export async function placeOrder (deps: OrderDeps, input: CreateOrder, caller: s
       // The usual answer names the certificate: the order, its attempt and its sync commit together.
       settle: async (tx, result) => {
         if (!result.certId) return
-        settled = await deps.orders.update(orderId, boughtChanges(result, price), tx)
+        confirmed = await deps.orders.update(orderId, boughtChanges(result, price), tx)
         await scheduleSync(deps, orderId, deps.settings.syncIntervalMs, tx)
       }
     })
     const row = placed as unknown as OrderRow
-    if (outcome.kind === 'succeeded' && settled) return settled
+    if (outcome.kind === 'succeeded' && confirmed) return confirmed
     if (outcome.kind === 'succeeded') {
       let { certId, orderId: enomOrderId } = outcome.result
       if (!certId && enomOrderId) certId = await certIdByOrderId(deps, module, enomOrderId, snapshot, scope)
@@ -255,7 +263,8 @@ function settled<T> (result: PromiseSettledResult<T>): T {
 
 /** The live available balance must cover the price; else 409 and a task for the department. */
 async function checkFunds (deps: OrderDeps, module: ModuleRow, price: string, scope: CallScope): Promise<void> {
-  const balance = await deps.balances.get(module, scope, { refresh: true })
+  // The reading is kept on the module meanwhile: the purchase does not wait for that write.
+  const balance = await deps.balances.get(module, scope, { refresh: true, keepInBackground: true })
   if (balance.stale) {
     throw new AppError(502, 'BALANCE_UNAVAILABLE', 'eNom balance unavailable', `the live balance could not be read (${balance.error?.detail ?? 'eNom failed'}); nothing was bought`, { cause: balance.error?.cause ?? 'unknown' }, { 'retry-after': '30' })
   }
