@@ -19,6 +19,8 @@ async function requestContextPlugin (app: FastifyInstance) {
   // The rest of the request runs inside its scope (callback style: `done` is called within run).
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id)
+    // Health checks write nothing and call no one: they need no scope (and probes are frequent).
+    if ((request.routeOptions.url ?? '').startsWith('/health')) return done()
     requestScope.run({ requestId: request.id }, done)
   })
   app.addHook('onResponse', (request, reply, done) => {
