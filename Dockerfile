@@ -6,11 +6,14 @@
 FROM node:20.20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
-# npm ci's postinstall generates the Prisma client from the schema.
+# npm ci's postinstall generates the Prisma client from the schema. Optional packages stay in:
+# esbuild's binary is one (@esbuild/<platform>, from the lockfile); without it esbuild's install
+# script would fetch the binary itself. The build stage is thrown away, so embedded-postgres,
+# the other optional package, costs only build time.
 COPY scripts/prisma-generate.mjs scripts/
 COPY prisma ./prisma
 COPY prisma.config.ts ./
-RUN npm ci --omit=optional --no-audit --no-fund
+RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY scripts/build.mjs scripts/
 COPY src ./src
