@@ -53,7 +53,8 @@ export const randomToken = (bytes = 24) => randomBytes(bytes).toString('hex')
 export function gitCommit (): { commit: string, dirty: boolean } {
   try {
     const commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim()
-    const status = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: ROOT, encoding: 'utf8' }).trim()
+    // The bench's own earlier results and the docs do not change what is measured.
+    const status = execFileSync('git', ['status', '--porcelain', '--untracked-files=no', '--', '.', ':!bench/results', ':!docs', ':!*.md'], { cwd: ROOT, encoding: 'utf8' }).trim()
     return { commit, dirty: status.length > 0 }
   } catch {
     return { commit: 'unknown', dirty: false }
