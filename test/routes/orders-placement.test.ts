@@ -17,7 +17,7 @@ const RAPID = 'certificate-rapidssl-rapidssl'
 const RAPID_WILDCARD = 'certificate-rapidssl-rapidssl-wildcard'
 const COMODO = 'certificate-comodo-essential'
 const DOMAIN = 'www.example.com'
-const ACCOUNTS = ['acct-a', 'acct-b', 'acct-c', 'acct-d', 'acct-e', 'acct-count', 'acct-amount']
+const ACCOUNTS = ['acct-a', 'acct-b', 'acct-c', 'acct-d', 'acct-e', 'acct-count', 'acct-amount', 'acct-burst']
 
 interface ModuleJson { id: string, name: string, department: string, version: number, enabled: boolean }
 interface OrderJson {
@@ -325,6 +325,26 @@ describe('daily spend limits per caller', () => {
     expect(tooDear.json().code).toBe('SPEND_LIMIT_REACHED')
     expect((await place({ moduleId: amountModule.id }, 'admin', amountApp)).statusCode).toBe(201)
     expect(bought('acct-amount')).toBe(3)
+  })
+
+  it('holds the count limit exactly when a caller\'s orders arrive at once: each is counted with those committed before it', async () => {
+    const db = await createTestDatabase()
+    const app = await startTestApp(db, { ENOM_ALLOWED_ORIGINS: s.allowedOrigins, SPEND_LIMIT_DAILY_COUNT: '3' })
+    try {
+      const module = await createModule(app, 'acct-burst')
+      const results = await Promise.all(Array.from({ length: 8 }, () => place({ moduleId: module.id }, 'billing', app)))
+      const statuses = results.map((r) => r.statusCode).sort()
+      expect(statuses, results.map((r) => r.body).join('\n')).toEqual([201, 201, 201, 409, 409, 409, 409, 409])
+      for (const r of results.filter((x) => x.statusCode === 409)) expect(r.json().code).toBe('SPEND_LIMIT_REACHED')
+      expect(bought('acct-burst')).toBe(3)
+      // The refused ones left nothing behind: no order, attempt, service lock or event.
+      const { rows } = await app.db.pool.query(`SELECT (SELECT count(*) FROM certificate_order)::int AS orders, (SELECT count(*) FROM order_attempt)::int AS attempts,
+        (SELECT count(*) FROM service_lock)::int AS locks, (SELECT count(*) FROM outbox_event WHERE type = 'order.created')::int AS created`)
+      expect(rows[0]).toEqual({ orders: 3, attempts: 3, locks: 3, created: 3 })
+    } finally {
+      await app.close()
+      await db.drop()
+    }
   })
 })
 
