@@ -23,7 +23,7 @@ export interface OrderFilter {
 export type OrderChanges = { [K in keyof OrderRow]?: K extends 'amount' ? string | Prisma.Decimal | null : OrderRow[K] }
 
 export type NewOrder = Pick<OrderRow, 'id' | 'moduleId' | 'caller' | 'serviceId' | 'environment' | 'productCode' | 'prodType' | 'family' |
-  'years' | 'domain' | 'sans' | 'status' | 'renewalOfId'> & { amount: string }
+  'years' | 'domain' | 'sans' | 'status' | 'renewalOfId'> & { amount: string, createdAt?: Date, updatedAt?: Date }
 
 export type NewAttempt = Pick<AttemptRow, 'id' | 'orderId' | 'accountKey' | 'command' | 'state' | 'caller' | 'requestId' | 'startedAt'> & {
   snapshot?: Record<string, unknown>
@@ -188,14 +188,16 @@ export function createOrderRepository (prisma: PrismaClient, pool: pg.Pool, hook
       let key = ''
       if (input.idempotencyKeyId) {
         values.push(input.idempotencyKeyId)
-        key = `, k AS (UPDATE idempotency_key SET order_id = $${values.length - 1}::uuid WHERE id = $${values.length}::uuid)`
+        key = `, k AS (UPDATE idempotency_key SET order_id = $${values.length - 1}::uuid WHERE id = $${values.length}::uuid RETURNING 1)`
       }
       const rows = await query<Record<string, unknown>>(tx, `
         WITH o AS (${order.text} RETURNING *),
           l AS (INSERT INTO service_lock (service_id, order_id, created_at) VALUES (${lockSlots}, now()))${key},
           a AS (${attempt.text} RETURNING *)
-        SELECT ${selectList(ORDER_SHAPE, 'o', 'o.')}, ${selectList(ATTEMPT_SHAPE, 'a', 'a.')} FROM o, a`, values)
-      const row = rows[0] as Record<string, unknown>
+        SELECT ${selectList(ORDER_SHAPE, 'o', 'o.')}, ${selectList(ATTEMPT_SHAPE, 'a', 'a.')}${key ? ', (SELECT count(*) FROM k)::int AS "keys"' : ''} FROM o, a`, values)
+      const { keys, ...row } = rows[0] as Record<string, unknown>
+      // The key row is the request's claim: if it is gone, nothing may be bought under it.
+      if (key && keys !== 1) throw new Error(`idempotency key ${input.idempotencyKeyId as string} is gone; the purchase is not recorded`)
       const part = (prefix: string) => Object.fromEntries(Object.entries(row).filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]))
       return { order: toOrder(part('o.')), attempt: toAttempt(part('a.')) }
     },
@@ -274,8 +276,8 @@ export function createOrderRepository (prisma: PrismaClient, pool: pg.Pool, hook
      * Today's orders and amount of a caller (UTC day), for the daily spend limits. It takes the
      * caller's advisory lock first (until `tx` ends) and counts after it (migration spend_check).
      */
-    async spentToday (caller: string, tx: Sql = pool): Promise<{ count: number, amount: string }> {
-      const start = new Date()
+    async spentToday (caller: string, at: Date = new Date(), tx: Sql = pool): Promise<{ count: number, amount: string }> {
+      const start = new Date(at)
       start.setUTCHours(0, 0, 0, 0)
       const rows = await query<{ count: string, amount: string }>(tx,
         'SELECT order_count::text AS count, amount::numeric(14, 2)::text AS amount FROM spend_today($1::text, $2::timestamptz)', [caller, start])

@@ -56,7 +56,10 @@ export async function transaction<T> (pool: pg.Pool, fn: (tx: SqlTx) => Promise<
   try {
     await client.query('BEGIN')
     const result = await fn(client)
-    await client.query('COMMIT')
+    // On a transaction a failed statement aborted, PostgreSQL answers COMMIT with ROLLBACK and no
+    // error: had `fn` swallowed that failure, nothing it wrote would exist.
+    const done = await client.query('COMMIT')
+    if (done.command !== 'COMMIT') throw new Error(`the transaction was rolled back (${done.command})`)
     return result
   } catch (err) {
     await client.query('ROLLBACK').catch((rollbackError: Error) => { broken = rollbackError })

@@ -42,7 +42,7 @@ export function createEvents (deps: { queue: JobQueue }) {
         )
         SELECT e.seq::text AS seq, s.id::text AS "subscriptionId"
         FROM e LEFT JOIN webhook_subscription s
-          ON s.enabled AND s.deleted_at IS NULL AND (cardinality(s.event_types) = 0 OR $2::text = ANY (s.event_types))
+          ON s.enabled AND s.deleted_at IS NULL AND (coalesce(cardinality(s.event_types), 0) = 0 OR $2::text = ANY (s.event_types))
         ORDER BY s.created_at, s.id`,
       [id, event.type, event.orderId ?? null, event.moduleId ?? null, JSON.stringify(event.data), currentRequestId() ?? null, event.dedupeKey ?? null])
       const seq = rows[0]?.seq

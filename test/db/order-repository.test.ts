@@ -8,6 +8,8 @@ import { createIdempotencyRepository } from '../../src/db/idempotency-repository
 import { createModuleRepository } from '../../src/db/module-repository.js'
 import { createOrderRepository, type OrderRow } from '../../src/db/order-repository.js'
 import { transaction } from '../../src/db/sql.js'
+import { createEvents } from '../../src/domain/events.js'
+import { createJobQueue } from '../../src/jobs/queue.js'
 import { createLogger } from '../../src/logger.js'
 import { createTestDatabase, type TestDatabase } from '../support/app.js'
 
@@ -156,9 +158,14 @@ describe('order repository (plain SQL)', () => {
     await repo.insert({ ...newOrder('01900000-0000-7000-8000-0000000000f1', 'svc-s1'), caller: 'spender', amount: '10.05' })
     await repo.insert({ ...newOrder('01900000-0000-7000-8000-0000000000f2', 'svc-s2'), caller: 'spender', amount: '0.95' })
     await repo.insert({ ...newOrder('01900000-0000-7000-8000-0000000000f3', 'svc-s3'), caller: 'spender', amount: '99.00', status: 'failed' as never })
-    const spent = await transaction(db.pool, (tx) => repo.spentToday('spender', tx))
+    const spent = await transaction(db.pool, (tx) => repo.spentToday('spender', new Date(), tx))
     expect(spent).toEqual({ count: 2, amount: '11.00' })
-    expect(await db.prisma.$transaction((tx) => repo.spentToday('spender', tx))).toEqual(spent)
+    expect(await db.prisma.$transaction((tx) => repo.spentToday('spender', new Date(), tx))).toEqual(spent)
+    // The day is the one of the given time: an order made just before midnight counts for its own day.
+    const lastMinute = new Date(Date.UTC(2026, 10, 30, 23, 59, 59, 999))
+    await repo.insert({ ...newOrder('01900000-0000-7000-8000-0000000000f4', 'svc-s4'), caller: 'late', amount: '3.00', createdAt: lastMinute, updatedAt: lastMinute })
+    expect(await repo.spentToday('late', lastMinute)).toEqual({ count: 1, amount: '3.00' })
+    expect(await repo.spentToday('late', new Date(lastMinute.getTime() + 1))).toEqual({ count: 0, amount: '0.00' })
   })
 })
 
@@ -197,5 +204,49 @@ describe('a purchase recorded in one statement', () => {
     await expect(failed).rejects.toMatchObject({ code: '23505', constraint: 'service_lock_pkey' })
     expect(await prismaOrder(second)).toBeNull()
     expect(await db.prisma.orderAttempt.findUnique({ where: { id: '01900000-0000-7000-8000-0000000001b2' } })).toBeNull()
+
+    // An idempotency key that is gone (its request's claim): nothing is recorded, so nothing is bought.
+    const third = '01900000-0000-7000-8000-0000000001c1'
+    const orphan = transaction(db.pool, (tx) => repo.insertPurchase({ order: newOrder(third, 'svc-p3'), attempt: { ...attempt, id: '01900000-0000-7000-8000-0000000001c2', orderId: third }, idempotencyKeyId: '01900000-0000-7000-8000-0000000001cf' }, tx))
+    await expect(orphan).rejects.toThrow(/idempotency key .* is gone/)
+    expect(await prismaOrder(third)).toBeNull()
+    expect(await db.prisma.serviceLock.findUnique({ where: { serviceId: 'svc-p3' } })).toBeNull()
+  })
+})
+
+describe('transaction()', () => {
+  it('rejects when a statement failed inside it, even if the failure was caught, and leaves nothing behind', async () => {
+    const id = '01900000-0000-7000-8000-0000000001d1'
+    const swallowed = transaction(db.pool, async (tx) => {
+      await createOrderRepository(db.prisma, db.pool).insert(newOrder(id, 'svc-tx'), tx)
+      await tx.query('SELECT 1 / 0').catch(() => undefined)
+    })
+    await expect(swallowed).rejects.toThrow(/rolled back/)
+    expect(await prismaOrder(id)).toBeNull()
+    // The connection went back to the pool usable.
+    expect((await transaction(db.pool, (tx) => tx.query('SELECT 1 AS one'))).rows).toEqual([{ one: 1 }])
+  })
+})
+
+describe('events (plain SQL)', () => {
+  it('delivers to a subscription whose event types are NULL (every type), like Prisma read it, and only to the interested others', async () => {
+    const events = createEvents({ queue: createJobQueue(db.prisma, db.pool) })
+    const subs = { all: '01900000-0000-7000-8000-0000000001e1', nullTypes: '01900000-0000-7000-8000-0000000001e2', other: '01900000-0000-7000-8000-0000000001e3', wanted: '01900000-0000-7000-8000-0000000001e4' }
+    const types: Record<string, string[] | null> = { all: [], nullTypes: null, other: ['task.created'], wanted: ['order.created'] }
+    for (const [name, subId] of Object.entries(subs)) {
+      await db.pool.query(`INSERT INTO webhook_subscription (id, url, event_types, secret_enc, enabled, created_by, created_at)
+        VALUES ($1, 'https://hooks.example.com/x', $2, 'v1:k:iv:ct:tag', true, 'root', now())`, [subId, types[name]])
+    }
+    const orderId = '01900000-0000-7000-8000-0000000001e9'
+    await createOrderRepository(db.prisma, db.pool).insert(newOrder(orderId, 'svc-ev'))
+    const eventId = await transaction(db.pool, (tx) => events.emit(tx, { type: 'order.created', orderId, moduleId, data: { orderId } }))
+    const { rows } = await db.pool.query('SELECT subscription_id::text AS s FROM webhook_delivery WHERE event_id = $1 ORDER BY subscription_id', [eventId])
+    expect(rows.map((r: { s: string }) => r.s)).toEqual([subs.all, subs.nullTypes, subs.wanted])
+    const jobs = await db.pool.query("SELECT key FROM job WHERE kind = 'webhook.deliver' ORDER BY key")
+    expect(jobs.rows.map((r: { key: string }) => r.key)).toEqual([subs.all, subs.nullTypes, subs.wanted].map((id) => `webhook:${id}:order:${orderId}`))
+    // A duplicate by dedupe key writes nothing.
+    const dup = { type: 'order.expiring' as const, orderId, data: {}, dedupeKey: 'expiring:x:30' }
+    expect(await events.emit(db.pool, dup)).toBeDefined()
+    expect(await events.emit(db.pool, dup)).toBeUndefined()
   })
 })

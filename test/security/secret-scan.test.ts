@@ -165,8 +165,11 @@ describe('secrets in outputs', () => {
     }
     const findings = scanForSecrets({ ...secrets, webhookSecret }, corpora)
     expect(findings).toEqual([])
-    expect(logs).not.toMatch(/pw=/i)
-    expect(Object.values(dump).join('\n')).not.toMatch(/pw=/i)
+    // The eNom URL's password parameter, in any case, shown with what surrounds it. (A bare /pw=/
+    // also matched, now and then, the end of a random base64 value such as a ciphertext: "...pW=".)
+    const urlPasswords = (text: string) => [...text.matchAll(/.{0,60}[?&]pw=.{0,20}/gi)].map((m) => m[0])
+    expect(urlPasswords(logs)).toEqual([])
+    expect(urlPasswords(Object.values(dump).join('\n'))).toEqual([])
     // The webhook secret was shown once, in its creation answer.
     expect(responses[creationResponse]).toContain(webhookSecret)
   })

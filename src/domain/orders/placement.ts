@@ -9,7 +9,7 @@ import { isUniqueViolation } from '../../db/errors.js'
 import type { Sql } from '../../db/sql.js'
 import type { CreateOrder } from '../../schemas/orders.js'
 import { isEnomError, type EnomError } from '../../enom/errors.js'
-import { isBelowMinimal } from '../balance.js'
+import { isBelowMinimal, type BalanceView } from '../balance.js'
 import type { CallScope } from '../enom-gateway.js'
 import { AppError, badRequest, conflict, serviceUnavailable } from '../errors.js'
 import { newId } from '../ids.js'
@@ -115,9 +115,10 @@ export async function placeOrder (deps: OrderDeps, input: CreateOrder, caller: s
     // must be settled first: a certificate bought now would blur what it bought. That check, the
     // live balance and the newest CertID are read at the same time (the two eNom calls are reads);
     // an unsettled purchase answers first, then missing funds, then a failed snapshot.
-    const [unresolved, funds, newest] = await Promise.allSettled([
+    // Only the reads run in parallel: a refusal for missing funds (and its task) comes after.
+    const [unresolved, balance, newest] = await Promise.allSettled([
       deps.orders.unresolvedAttempts(account),
-      checkFunds(deps, module, price, scope),
+      deps.balances.get(module, scope, { refresh: true, keepInBackground: true }),
       snapshotOf(deps, module, scope)
     ])
     const unsettled = settled(unresolved).filter((a) =>
@@ -126,7 +127,7 @@ export async function placeOrder (deps: OrderDeps, input: CreateOrder, caller: s
       for (const a of unsettled) await scheduleReconcile(deps, a.id, undefined, 0)
       throw serviceUnavailable('RECONCILIATION_PENDING', 'an earlier purchase on this eNom account has an unknown outcome and is being reconciled; nothing was bought — retry shortly', 30)
     }
-    settled(funds)
+    await checkFunds(deps, module, price, settled(balance))
     const snapshot = settled(newest)
     const orderId = newId()
     let placed: OrderRow | undefined
@@ -140,6 +141,9 @@ export async function placeOrder (deps: OrderDeps, input: CreateOrder, caller: s
       caller,
       snapshot: { maxCertId: snapshot, prodType: product.prodType, startedAt: new Date().toISOString() },
       prepare: async (tx, attempt) => {
+        // The order's time, from this process's clock as every order's is: the day the limits
+        // count is the day of this timestamp, so the order always counts itself.
+        const createdAt = new Date()
         const recorded = await deps.orders.insertPurchase({
           order: {
             id: orderId,
@@ -155,7 +159,9 @@ export async function placeOrder (deps: OrderDeps, input: CreateOrder, caller: s
             sans,
             status: 'purchasing',
             amount: price,
-            renewalOfId: options.renewalOf?.id ?? null
+            renewalOfId: options.renewalOf?.id ?? null,
+            createdAt,
+            updatedAt: createdAt
           },
           attempt,
           ...(options.idempotencyKeyId ? { idempotencyKeyId: options.idempotencyKeyId } : {})
@@ -174,7 +180,7 @@ export async function placeOrder (deps: OrderDeps, input: CreateOrder, caller: s
         })
         // Last, so that the caller's orders wait for each other only for the commit: under the
         // caller's lock, the day's orders (this one included) are counted with everything committed before.
-        await checkDailyLimits(deps, caller, price, tx)
+        await checkDailyLimits(deps, caller, price, createdAt, tx)
         return recorded.attempt
       },
       call: (c, creds, ctx) => c.purchaseServices(creds, { service: product.productCode, numYears: input.years }, ctx),
@@ -243,8 +249,8 @@ function boughtChanges (result: { certId?: string, orderId?: string, orderAmount
 }
 
 /** The day's orders of the caller, counted with the new one (inserted in `tx`), within the limits. */
-async function checkDailyLimits (deps: OrderDeps, caller: string, price: string, tx: Sql): Promise<void> {
-  const withThis = await deps.orders.spentToday(caller, tx)
+async function checkDailyLimits (deps: OrderDeps, caller: string, price: string, createdAt: Date, tx: Sql): Promise<void> {
+  const withThis = await deps.orders.spentToday(caller, createdAt, tx)
   const before = { count: withThis.count - 1, amount: fromCents(toCents(withThis.amount) - toCents(price)) }
   const { dailyCountLimit, dailyAmountLimit } = deps.settings
   if (withThis.count > dailyCountLimit) {
@@ -262,9 +268,7 @@ function settled<T> (result: PromiseSettledResult<T>): T {
 }
 
 /** The live available balance must cover the price; else 409 and a task for the department. */
-async function checkFunds (deps: OrderDeps, module: ModuleRow, price: string, scope: CallScope): Promise<void> {
-  // The reading is kept on the module meanwhile: the purchase does not wait for that write.
-  const balance = await deps.balances.get(module, scope, { refresh: true, keepInBackground: true })
+async function checkFunds (deps: OrderDeps, module: ModuleRow, price: string, balance: BalanceView): Promise<void> {
   if (balance.stale) {
     throw new AppError(502, 'BALANCE_UNAVAILABLE', 'eNom balance unavailable', `the live balance could not be read (${balance.error?.detail ?? 'eNom failed'}); nothing was bought`, { cause: balance.error?.cause ?? 'unknown' }, { 'retry-after': '30' })
   }
