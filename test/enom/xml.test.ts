@@ -5,7 +5,7 @@ import { readAnswer } from '../../src/enom/answer.js'
 import { getBalance } from '../../src/enom/commands/account.js'
 import { purchaseServices } from '../../src/enom/commands/catalogue.js'
 import { EnomError } from '../../src/enom/errors.js'
-import { child, children, EnvelopeError, MAX_TAGS, numbered, parseEnvelope, parseXml } from '../../src/enom/xml.js'
+import { child, children, EnvelopeError, MAX_REFERENCES, MAX_TAGS, numbered, parseEnvelope, parseXml } from '../../src/enom/xml.js'
 import { fixture } from './support.js'
 
 const MAX = 2 * 1024 * 1024
@@ -164,6 +164,12 @@ describe('parseEnvelope: malformed answers', () => {
     expect(children(child(child(parseEnvelope(page(250), MAX).root, 'CertGetCerts')!, 'Certs')!, 'Cert')).toHaveLength(250)
     expect(refusal(page(MAX_TAGS / 10))).toBe(`response has more than ${MAX_TAGS} tags`)
     expect(refusal(`<interface-response>${'<a/>'.repeat(MAX_TAGS)}<Done>true</Done></interface-response>`)).toBe(`response has more than ${MAX_TAGS} tags`)
+  })
+
+  it('refuses a body with more entity references than any real answer before parsing it, and decodes a normal number of them', () => {
+    const text = (refs: number) => `<interface-response><ProdDesc>${'R&amp;D '.repeat(refs)}</ProdDesc><ErrCount>0</ErrCount><Done>true</Done></interface-response>`
+    expect(child(parseEnvelope(text(2000), MAX).root, 'ProdDesc')?.text).toBe('R&D '.repeat(2000).trim())
+    expect(refusal(text(MAX_REFERENCES + 1))).toBe(`response has more than ${MAX_REFERENCES} entity or character references`)
   })
 
   it('never puts body content in the refusal', () => {
