@@ -2,7 +2,7 @@
 import { Prisma, type ProcessingModule } from '../generated/prisma/client.js'
 import type pg from 'pg'
 import type { Prisma as PrismaClient } from './database.js'
-import { query, selectList, toModel, type RowShape, type Sql } from './sql.js'
+import { assignments, query, selectList, toModel, type Columns, type RowShape, type Sql } from './sql.js'
 
 export type ModuleRow = ProcessingModule
 
@@ -104,19 +104,18 @@ const SHAPE: RowShape<ModuleRow> = {
   },
   decimals: ['minimalBalance', 'balance', 'availableBalance']
 }
-const OBSERVED_TYPES: Record<keyof ModuleObservations, string> = {
-  enomAccount: 'text',
-  enomPartyId: 'text',
-  lastCheckAt: 'timestamptz',
-  lastCheckOk: 'boolean',
-  lastCheckCause: 'text',
-  lastCheckDetail: 'text',
-  balance: 'numeric',
-  availableBalance: 'numeric',
-  balanceFetchedAt: 'timestamptz',
-  lowBalanceSince: 'timestamptz'
+const OBSERVED: Columns<ModuleObservations> = {
+  enomAccount: ['enom_account', 'text'],
+  enomPartyId: ['enom_party_id', 'text'],
+  lastCheckAt: ['last_check_at', 'timestamptz'],
+  lastCheckOk: ['last_check_ok', 'boolean'],
+  lastCheckCause: ['last_check_cause', 'text'],
+  lastCheckDetail: ['last_check_detail', 'text'],
+  balance: ['balance', 'numeric'],
+  availableBalance: ['available_balance', 'numeric'],
+  balanceFetchedAt: ['balance_fetched_at', 'timestamptz'],
+  lowBalanceSince: ['low_balance_since', 'timestamptz']
 }
-const OBSERVED = Object.fromEntries(Object.keys(OBSERVED_TYPES).map((f) => [f, (SHAPE.columns[f as keyof ModuleRow]).split('::')[0]])) as Record<keyof ModuleObservations, string>
 const FIND_BY_ID = {
   name: 'processing_module_by_id',
   text: `SELECT ${selectList(SHAPE)} FROM processing_module WHERE id = $1::uuid`
@@ -131,13 +130,8 @@ export function createModuleRepository (prisma: PrismaClient, pool: pg.Pool) {
     /** Records what eNom said (check outcome, identity, balance) without touching the version: an
      * admin's ETag must not go stale because a balance was read. */
     async observe (id: string, observed: ModuleObservations, tx: Sql = pool): Promise<void> {
-      const sets: string[] = []
       const values: unknown[] = [id]
-      for (const [field, value] of Object.entries(observed)) {
-        if (value === undefined) continue
-        values.push(value)
-        sets.push(`${OBSERVED[field as keyof ModuleObservations]} = $${values.length}::${OBSERVED_TYPES[field as keyof ModuleObservations]}`)
-      }
+      const sets = assignments(OBSERVED, observed, values)
       if (sets.length > 0) await query(tx, `UPDATE processing_module SET ${sets.join(', ')} WHERE id = $1::uuid`, values)
     },
 

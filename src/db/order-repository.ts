@@ -6,7 +6,7 @@ import type pg from 'pg'
 import { Prisma, type CertificateOrder, type OrderAttempt } from '../generated/prisma/client.js'
 import type { Prisma as PrismaClient } from './database.js'
 import { FINAL_STATUSES, OPEN_STATUSES, type OrderStatus } from '../domain/orders/status.js'
-import { query, selectList, toModel, type RowShape, type Sql } from './sql.js'
+import { assignments, insertion, query, selectList, shapeOf, toModel, type Columns, type Sql } from './sql.js'
 
 export type OrderRow = CertificateOrder
 export type AttemptRow = OrderAttempt
@@ -39,7 +39,7 @@ export type StatusChangeHook = (tx: Sql, before: OrderStatus, after: OrderRow) =
 
 // Each field's column, cast where pg and Prisma return different types, and the type a value
 // written to it is cast to. test/db/order-repository.test.ts holds the rows equal to Prisma's.
-const ORDER_COLUMNS: Record<keyof OrderRow, [string, string]> = {
+const ORDER_COLUMNS: Columns<OrderRow> = {
   id: ['id::text', 'uuid'],
   moduleId: ['module_id::text', 'uuid'],
   caller: ['caller', 'text'],
@@ -81,7 +81,7 @@ const ORDER_COLUMNS: Record<keyof OrderRow, [string, string]> = {
   updatedAt: ['updated_at', 'timestamptz']
 }
 
-const ATTEMPT_COLUMNS: Record<keyof AttemptRow, [string, string]> = {
+const ATTEMPT_COLUMNS: Columns<AttemptRow> = {
   id: ['id::text', 'uuid'],
   orderId: ['order_id::text', 'uuid'],
   accountKey: ['account_key', 'text'],
@@ -97,50 +97,10 @@ const ATTEMPT_COLUMNS: Record<keyof AttemptRow, [string, string]> = {
   finishedAt: ['finished_at', 'timestamptz']
 }
 
-const shapeOf = <T>(columns: Record<keyof T, [string, string]>, decimals: Array<keyof T>, lists: Array<keyof T> = []): RowShape<T> => ({
-  columns: Object.fromEntries(Object.entries(columns as Record<string, [string, string]>).map(([f, [c]]) => [f, c])) as Record<keyof T, string>,
-  decimals,
-  lists
-})
 export const ORDER_SHAPE = shapeOf<OrderRow>(ORDER_COLUMNS, ['amount'], ['sans', 'approvers'])
 export const ATTEMPT_SHAPE = shapeOf<AttemptRow>(ATTEMPT_COLUMNS, [])
 const ORDER_FIELDS = selectList(ORDER_SHAPE)
 const ATTEMPT_FIELDS = selectList(ATTEMPT_SHAPE)
-
-/** A value as a statement parameter: JSON as text, decimals as text, the rest as pg takes it. */
-function param (value: unknown, type: string): unknown {
-  if (value === null || value === undefined) return null
-  if (type === 'jsonb') return JSON.stringify(value)
-  if (value instanceof Prisma.Decimal) return value.toFixed()
-  return value
-}
-
-/** `column = $n::type, ...` for the given fields, their values appended to `values`. */
-function assignments<T> (columns: Record<keyof T, [string, string]>, changes: Partial<Record<keyof T, unknown>>, values: unknown[]): string[] {
-  const sets: string[] = []
-  for (const [field, value] of Object.entries(changes)) {
-    if (value === undefined) continue
-    const [column, type] = columns[field as keyof T]
-    values.push(param(value, type))
-    sets.push(`${column.split('::')[0] as string} = $${values.length}::${type}`)
-  }
-  return sets
-}
-
-/** `(columns) VALUES ($1::type, ...)` of a new row. */
-function insertion<T> (table: string, columns: Record<keyof T, [string, string]>, row: Partial<Record<keyof T, unknown>>, offset = 0): { text: string, values: unknown[] } {
-  const names: string[] = []
-  const values: unknown[] = []
-  const slots: string[] = []
-  for (const [field, value] of Object.entries(row)) {
-    if (value === undefined) continue
-    const [column, type] = columns[field as keyof T]
-    names.push(column.split('::')[0] as string)
-    values.push(param(value, type))
-    slots.push(`$${offset + values.length}::${type}`)
-  }
-  return { text: `INSERT INTO ${table} (${names.join(', ')}) VALUES (${slots.join(', ')})`, values }
-}
 
 const toOrder = (row: Record<string, unknown>) => toModel(ORDER_SHAPE, row)
 const toAttempt = (row: Record<string, unknown>) => toModel(ATTEMPT_SHAPE, row)

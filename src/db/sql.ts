@@ -105,3 +105,52 @@ export function toModel<T> (shape: RowShape<T>, row: Record<string, unknown>): T
   for (const field of (shape.lists ?? []) as readonly string[]) row[field] ??= []
   return row as T
 }
+
+/** Each field's column (cast where pg and Prisma read it differently) and the type a value written to it is cast to. */
+export type Columns<T> = Record<keyof T, [column: string, type: string]>
+
+/** The read shape of writable columns. */
+export function shapeOf<T> (columns: Columns<T>, decimals: Array<keyof T>, lists: Array<keyof T> = []): RowShape<T> {
+  return {
+    columns: Object.fromEntries(Object.entries(columns as Record<string, [string, string]>).map(([f, [c]]) => [f, c])) as Record<keyof T, string>,
+    decimals,
+    lists
+  }
+}
+
+const columnName = (column: string) => column.split('::')[0] as string
+
+/** A value as a statement parameter: JSON as text, decimals as text, the rest as pg takes it. */
+function param (value: unknown, type: string): unknown {
+  if (value === null || value === undefined) return null
+  if (type === 'jsonb') return JSON.stringify(value)
+  if (value instanceof Prisma.Decimal) return value.toFixed()
+  return value
+}
+
+/** `column = $n::type, ...` for the given fields (undefined ones left out), their values appended to `values`. */
+export function assignments<T> (columns: Columns<T>, changes: Partial<Record<keyof T, unknown>>, values: unknown[]): string[] {
+  const sets: string[] = []
+  for (const [field, value] of Object.entries(changes)) {
+    if (value === undefined) continue
+    const [column, type] = columns[field as keyof T]
+    values.push(param(value, type))
+    sets.push(`${columnName(column)} = $${values.length}::${type}`)
+  }
+  return sets
+}
+
+/** `INSERT INTO table (columns) VALUES ($n::type, ...)` of a new row; parameters numbered after `offset`. */
+export function insertion<T> (table: string, columns: Columns<T>, row: Partial<Record<keyof T, unknown>>, offset = 0): { text: string, values: unknown[] } {
+  const names: string[] = []
+  const values: unknown[] = []
+  const slots: string[] = []
+  for (const [field, value] of Object.entries(row)) {
+    if (value === undefined) continue
+    const [column, type] = columns[field as keyof T]
+    names.push(columnName(column))
+    values.push(param(value, type))
+    slots.push(`$${offset + values.length}::${type}`)
+  }
+  return { text: `INSERT INTO ${table} (${names.join(', ')}) VALUES (${slots.join(', ')})`, values }
+}
