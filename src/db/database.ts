@@ -31,7 +31,10 @@ export function openDatabase (options: DatabaseOptions): Database {
     application_name: options.applicationName ?? 'enom-ssl-service',
     // A stuck statement or a forgotten transaction must not hold locks or connections for long.
     statement_timeout: 30_000,
-    idle_in_transaction_session_timeout: 60_000
+    idle_in_transaction_session_timeout: 60_000,
+    // Statements issued together on one connection go out together (sql.ts, transaction()):
+    // a transaction of four statements costs two round trips instead of six.
+    pipeline: true
   })
   // An idle client losing its connection (database restart) is reported here; pg replaces it.
   pool.on('error', (err) => options.log.warn({ err: { message: err.message, code: (err as { code?: string }).code } }, 'database connection lost'))

@@ -44,6 +44,11 @@ function statementName (text: string): string {
 /**
  * BEGIN, `fn`, COMMIT on one pooled connection; ROLLBACK when `fn` (or the COMMIT) throws. A
  * connection whose ROLLBACK failed is dropped from the pool rather than reused.
+ *
+ * The pool's connections are pipelined (database.ts): a statement goes out when it is issued, not
+ * when the one before it has been answered. BEGIN travels with the transaction's first
+ * statements, and statements `fn` issues together (see `together`) cost one round trip, not one
+ * each; PostgreSQL still runs them in the order they were sent.
  */
 export async function transaction<T> (pool: pg.Pool, fn: (tx: SqlTx) => Promise<T>): Promise<T> {
   const client = await pool.connect()
@@ -54,8 +59,17 @@ export async function transaction<T> (pool: pg.Pool, fn: (tx: SqlTx) => Promise<
   const lost = (err: Error) => { broken ??= err }
   client.on('error', lost)
   try {
-    await client.query('BEGIN')
-    const result = await fn(client)
+    const begun = client.query('BEGIN').then(() => undefined, (err: Error) => err)
+    // Without pipelining, a statement issued before BEGIN was answered would wait in pg's queue.
+    const early = client.pipeline ? undefined : await begun
+    if (early) throw early
+    const work = fn(client)
+    const failedBegin = await begun
+    if (failedBegin) {
+      await work.catch(() => undefined)
+      throw failedBegin
+    }
+    const result = await work
     // On a transaction a failed statement aborted, PostgreSQL answers COMMIT with ROLLBACK and no
     // error: had `fn` swallowed that failure, nothing it wrote would exist.
     const done = await client.query('COMMIT')
@@ -68,6 +82,18 @@ export async function transaction<T> (pool: pg.Pool, fn: (tx: SqlTx) => Promise<
     client.off('error', lost)
     client.release(broken)
   }
+}
+
+/**
+ * The results of statements issued together on one connection (they travel in one round trip on
+ * a pipelined connection). After a failure in a transaction, the statements behind it fail too
+ * ("current transaction is aborted"); the error thrown is the first one in the order they were
+ * issued, whatever order the rejections arrive in.
+ */
+export async function together<T extends readonly unknown[]> (pending: { [K in keyof T]: Promise<T[K]> }): Promise<T> {
+  const results = await Promise.allSettled(pending)
+  for (const r of results) if (r.status === 'rejected') throw r.reason
+  return results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T
 }
 
 /**

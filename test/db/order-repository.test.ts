@@ -7,7 +7,7 @@ import { openDatabase, type Database } from '../../src/db/database.js'
 import { createIdempotencyRepository } from '../../src/db/idempotency-repository.js'
 import { createModuleRepository } from '../../src/db/module-repository.js'
 import { createOrderRepository, type OrderRow } from '../../src/db/order-repository.js'
-import { transaction } from '../../src/db/sql.js'
+import { together, transaction } from '../../src/db/sql.js'
 import { createEvents } from '../../src/domain/events.js'
 import { createJobQueue } from '../../src/jobs/queue.js'
 import { createLogger } from '../../src/logger.js'
@@ -225,6 +225,40 @@ describe('transaction()', () => {
     expect(await prismaOrder(id)).toBeNull()
     // The connection went back to the pool usable.
     expect((await transaction(db.pool, (tx) => tx.query('SELECT 1 AS one'))).rows).toEqual([{ one: 1 }])
+  })
+})
+
+describe('statements issued together (pipelined)', () => {
+  it('go out on a pipelined connection, run in the order issued, and a failure among them rolls all back with the first error', async () => {
+    const client = await db.pool.connect()
+    try {
+      expect(client.pipeline).toBe(true)
+    } finally {
+      client.release()
+    }
+    const repo = createOrderRepository(db.prisma, db.pool)
+    const id = '01900000-0000-7000-8000-0000000001d5'
+    // The INSERT is issued before the SELECT that must see it, and neither waits for the other.
+    const [inserted, seen] = await transaction(db.pool, (tx) => together([
+      repo.insert(newOrder(id, 'svc-pipe'), tx),
+      tx.query('SELECT count(*)::int AS n FROM certificate_order WHERE id = $1', [id])
+    ] as const))
+    expect(inserted.id).toBe(id)
+    expect(seen.rows).toEqual([{ n: 1 }])
+    expect(await prismaOrder(id)).not.toBeNull()
+
+    // The second statement fails; the ones behind it fail as "transaction aborted", and the
+    // error thrown is the second one's, whatever order the rejections settle in.
+    const other = '01900000-0000-7000-8000-0000000001d6'
+    const failing = transaction(db.pool, (tx) => together([
+      repo.insert(newOrder(other, 'svc-pipe-2'), tx),
+      tx.query('SELECT 1 / 0'),
+      tx.query('SELECT 1'),
+      repo.insert(newOrder('01900000-0000-7000-8000-0000000001d7', 'svc-pipe-3'), tx)
+    ] as const))
+    await expect(failing).rejects.toMatchObject({ code: '22012' })
+    expect(await prismaOrder(other)).toBeNull()
+    expect((await transaction(db.pool, (tx) => tx.query('SELECT 2 AS two'))).rows).toEqual([{ two: 2 }])
   })
 })
 

@@ -6,7 +6,7 @@ import type { Prisma as PrismaClient } from '../../db/database.js'
 import type { ModuleRepository, ModuleRow } from '../../db/module-repository.js'
 import type pg from 'pg'
 import type { AttemptRow, NewAttempt, OrderRepository, OrderRow } from '../../db/order-repository.js'
-import { transaction, type Sql, type SqlTx } from '../../db/sql.js'
+import { together, transaction, type Sql, type SqlTx } from '../../db/sql.js'
 import type { JobQueue } from '../../jobs/queue.js'
 import { EnomError, isEnomError } from '../../enom/errors.js'
 import type { BalanceService } from '../balance.js'
@@ -172,8 +172,7 @@ export async function attemptCall<T> (deps: OrderDeps, input: {
     const settle = input.settle
     const done = settle
       ? await transaction(deps.pool, async (tx) => {
-        const row = await deps.orders.finishAttempt(attempt.id, record, tx)
-        await settle(tx, result)
+        const [row] = await together([deps.orders.finishAttempt(attempt.id, record, tx), settle(tx, result)] as const)
         return row
       })
       : await deps.orders.finishAttempt(attempt.id, record)

@@ -6,7 +6,7 @@
 import type { ModuleRow } from '../../db/module-repository.js'
 import type { OrderRow } from '../../db/order-repository.js'
 import { isUniqueViolation } from '../../db/errors.js'
-import type { Sql } from '../../db/sql.js'
+import { together, type Sql } from '../../db/sql.js'
 import type { CreateOrder } from '../../schemas/orders.js'
 import { isEnomError, type EnomError } from '../../enom/errors.js'
 import { isBelowMinimal, type BalanceView } from '../balance.js'
@@ -144,51 +144,57 @@ export async function placeOrder (deps: OrderDeps, input: CreateOrder, caller: s
         // The order's time, from this process's clock as every order's is: the day the limits
         // count is the day of this timestamp, so the order always counts itself.
         const createdAt = new Date()
-        const recorded = await deps.orders.insertPurchase({
-          order: {
-            id: orderId,
+        // Three statements that go out together and run in this order: the order with its lock,
+        // key and attempt; its event; last, so that the caller's orders wait for each other only
+        // for the commit, the day's orders (this one included) counted under the caller's lock
+        // with everything committed before.
+        const [recorded] = await together([
+          deps.orders.insertPurchase({
+            order: {
+              id: orderId,
+              moduleId: module.id,
+              caller,
+              serviceId: input.serviceId,
+              environment: module.environment,
+              productCode: product.productCode,
+              prodType: product.prodType,
+              family: product.family,
+              years: input.years,
+              domain: input.domain.toLowerCase(),
+              sans,
+              status: 'purchasing',
+              amount: price,
+              renewalOfId: options.renewalOf?.id ?? null,
+              createdAt,
+              updatedAt: createdAt
+            },
+            attempt,
+            ...(options.idempotencyKeyId ? { idempotencyKeyId: options.idempotencyKeyId } : {})
+          }, tx).catch((err) => {
+            if (isUniqueViolation(err) && (err as { constraint?: string }).constraint === 'service_lock_pkey') {
+              throw conflict('ORDER_EXISTS', `service ${input.serviceId} already has an open order`)
+            }
+            throw err
+          }),
+          deps.events.emit(tx, {
+            type: 'order.created',
+            orderId,
             moduleId: module.id,
-            caller,
-            serviceId: input.serviceId,
-            environment: module.environment,
-            productCode: product.productCode,
-            prodType: product.prodType,
-            family: product.family,
-            years: input.years,
-            domain: input.domain.toLowerCase(),
-            sans,
-            status: 'purchasing',
-            amount: price,
-            renewalOfId: options.renewalOf?.id ?? null,
-            createdAt,
-            updatedAt: createdAt
-          },
-          attempt,
-          ...(options.idempotencyKeyId ? { idempotencyKeyId: options.idempotencyKeyId } : {})
-        }, tx).catch((err) => {
-          if (isUniqueViolation(err) && (err as { constraint?: string }).constraint === 'service_lock_pkey') {
-            throw conflict('ORDER_EXISTS', `service ${input.serviceId} already has an open order`)
-          }
-          throw err
-        })
+            data: { orderId, serviceId: input.serviceId, moduleId: module.id, productCode: product.productCode, years: input.years, domain: input.domain.toLowerCase(), status: 'purchasing', renewalOf: options.renewalOf?.id ?? null, caller }
+          }),
+          checkDailyLimits(deps, caller, price, createdAt, tx)
+        ] as const)
         placed = recorded.order
-        await deps.events.emit(tx, {
-          type: 'order.created',
-          orderId,
-          moduleId: module.id,
-          data: { orderId, serviceId: input.serviceId, moduleId: module.id, productCode: product.productCode, years: input.years, domain: input.domain.toLowerCase(), status: 'purchasing', renewalOf: options.renewalOf?.id ?? null, caller }
-        })
-        // Last, so that the caller's orders wait for each other only for the commit: under the
-        // caller's lock, the day's orders (this one included) are counted with everything committed before.
-        await checkDailyLimits(deps, caller, price, createdAt, tx)
         return recorded.attempt
       },
       call: (c, creds, ctx) => c.purchaseServices(creds, { service: product.productCode, numYears: input.years }, ctx),
       // The usual answer names the certificate: the order, its attempt and its sync commit together.
       settle: async (tx, result) => {
         if (!result.certId) return
-        confirmed = await deps.orders.update(orderId, boughtChanges(result, price), tx)
-        await scheduleSync(deps, orderId, deps.settings.syncIntervalMs, tx)
+        ;[confirmed] = await together([
+          deps.orders.update(orderId, boughtChanges(result, price), tx),
+          scheduleSync(deps, orderId, deps.settings.syncIntervalMs, tx)
+        ] as const)
       }
     })
     const row = placed as unknown as OrderRow
