@@ -56,7 +56,9 @@ const parser = new XMLParser({
   htmlEntities: false,
   ignoreDeclaration: true,
   ignorePiTags: true,
-  cdataPropName: '#cdata'
+  cdataPropName: '#cdata',
+  // No callback reads the path: without this, the parser renders it as a string at every tag.
+  jPath: false
 })
 
 const ENTITY = /&(#x[0-9a-f]+|#[0-9]+|amp|lt|gt|quot|apos);/gi
