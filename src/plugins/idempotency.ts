@@ -9,6 +9,12 @@
 // A key whose request died with its process (held too long) is taken over: if that request had
 // created an order, the answer is that order as it is now; else the request runs again, which is
 // safe because nothing was sent to eNom before the order row existed.
+//
+// The outcome is stored while the answer goes out, not before: the caller does not wait for that
+// write. A retry with the key that reaches this instance meanwhile waits for it (and on shutdown
+// the app waits for all of them); one that reaches another instance within that millisecond gets
+// 409 IDEMPOTENCY_KEY_IN_USE, as during the request. Were the write lost with the process, the key
+// stays held and is taken over later like any other (above): with its order, or run again.
 import { createHash } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
@@ -22,6 +28,10 @@ declare module 'fastify' {
   }
   interface FastifyRequest {
     idempotency?: IdempotencyRow
+  }
+  interface FastifyInstance {
+    /** Resolves once every outcome this instance was storing is stored (tests, shutdown). */
+    idempotencyStored: () => Promise<void>
   }
 }
 
@@ -81,12 +91,29 @@ async function idempotencyPlugin (app: FastifyInstance, options: IdempotencyOpti
     route.onSend = [...(route.onSend ? [route.onSend].flat() : []), recordOutcome]
   })
 
+  /** Outcomes this instance is storing (or giving back) right now, by caller and key. */
+  const storing = new Map<string, Promise<void>>()
+  const slot = (caller: string, key: string) => `${caller}\n${key}`
+  app.addHook('onClose', async () => {
+    while (storing.size > 0) await Promise.all(storing.values())
+  })
+  app.decorate('idempotencyStored', async () => {
+    while (storing.size > 0) await Promise.all(storing.values())
+  })
+
   async function claimKey (request: FastifyRequest, reply: FastifyReply) {
     const key = parseIdempotencyKey(request.headers['idempotency-key'])
     const caller = request.caller?.name ?? 'anonymous'
     const path = request.url.split('?')[0] as string
     const fingerprint = fingerprintOf(request.method, path, request.body)
-    const claimed = await options.repo.claim(caller, key, request.method, path, fingerprint)
+    let claimed = await options.repo.claim(caller, key, request.method, path, fingerprint)
+    // The request before this one with the key has answered and its outcome is being stored here:
+    // the retry sees that outcome (replayed, or the key given back and claimed again).
+    const pending = claimed ? undefined : storing.get(slot(caller, key))
+    if (pending) {
+      await pending
+      claimed = await options.repo.claim(caller, key, request.method, path, fingerprint)
+    }
     if (claimed) {
       request.idempotency = claimed
       return
@@ -113,20 +140,27 @@ async function idempotencyPlugin (app: FastifyInstance, options: IdempotencyOpti
     const held = request.idempotency
     if (!held || reply.getHeader('idempotent-replayed')) return payload
     request.idempotency = undefined
-    try {
-      if (releases(reply.statusCode) || reply.statusCode >= 500) {
-        await options.repo.giveBack(held.id)
-      } else {
-        const text = typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : null
-        let body: unknown = null
-        try {
-          body = text === null ? null : JSON.parse(text)
-        } catch { /* not JSON: stored as null */ }
-        await options.repo.complete(held.id, reply.statusCode, body)
+    const status = reply.statusCode
+    const store = async () => {
+      try {
+        if (releases(status) || status >= 500) {
+          await options.repo.giveBack(held.id)
+        } else {
+          const text = typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : null
+          let body: unknown = null
+          try {
+            body = text === null ? null : JSON.parse(text)
+          } catch { /* not JSON: stored as null */ }
+          await options.repo.complete(held.id, status, body)
+        }
+      } catch (err) {
+        request.log.error({ err }, 'could not record the idempotent outcome')
       }
-    } catch (err) {
-      request.log.error({ err }, 'could not record the idempotent outcome')
     }
+    const at = slot(held.caller, held.key)
+    const done = (storing.get(at) ?? Promise.resolve()).then(store)
+    storing.set(at, done)
+    done.finally(() => { if (storing.get(at) === done) storing.delete(at) }).catch(() => undefined)
     return payload
   }
 }

@@ -64,6 +64,39 @@ describe('Idempotency-Key', () => {
     expect(purchases()).toHaveLength(1)
   })
 
+  it('answers before the outcome is stored; a retry with the key waits for it here, and so does idempotencyStored', async () => {
+    const repo = t.app.services.idempotency
+    const complete = repo.complete
+    let open!: () => void
+    const gate = new Promise<void>((resolve) => { open = resolve })
+    repo.complete = async (...args: Parameters<typeof complete>) => { await gate; return complete.apply(repo, args) }
+    try {
+      const body = order()
+      const first = await place(body, '"key-behind"')
+      expect(first.statusCode, first.body).toBe(201)
+      const stored = async () => (await t.db.pool.query("SELECT completed_at FROM idempotency_key WHERE key = 'key-behind'")).rows[0]?.completed_at
+      expect(await stored()).toBeNull()
+      let retried = false
+      const retry = place(body, '"key-behind"').finally(() => { retried = true })
+      let flushed = false
+      const allStored = t.app.idempotencyStored().then(() => { flushed = true })
+      await new Promise((resolve) => setTimeout(resolve, 200))
+      expect(retried).toBe(false)
+      expect(flushed).toBe(false)
+      open()
+      const second = await retry
+      await allStored
+      expect(second.statusCode).toBe(201)
+      expect(second.headers['idempotent-replayed']).toBe('true')
+      expect(second.json()).toEqual(first.json())
+      expect(await stored()).toBeInstanceOf(Date)
+      expect(purchases()).toHaveLength(1)
+    } finally {
+      repo.complete = complete
+      open()
+    }
+  })
+
   it('answers 422 for the same key with another body, and 400 for a missing or malformed key', async () => {
     expect((await place(order({ serviceId: 'a' }), '"key-2"')).statusCode).toBe(201)
     const reused = await place(order({ serviceId: 'b' }), '"key-2"')

@@ -383,6 +383,8 @@ async function verify (res: LightMyRequestResponse, before: Snapshot, what: stri
     if (problem.status !== status) fail(`problem status ${JSON.stringify(problem.status)} differs from the HTTP status`)
     code = problem.code as string
   }
+  // The key's outcome is stored while the answer goes out: the request has ended once it is.
+  if (idempotent) await t.app.idempotencyStored()
   const after = await snapshot()
   if (status >= 400) {
     const allowed = allowedGrowth(code, status, idempotent)
