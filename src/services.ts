@@ -121,7 +121,8 @@ export function createServices (deps: ServiceDeps) {
       stalledAfterMs
     },
     log: logger,
-    wakeJobs: () => runnerRef.current?.wake()
+    wakeJobs: () => runnerRef.current?.wake(),
+    snapshots: new Map()
   })
   const webhooks = createWebhookService({ prisma, secrets: deps.secrets, queue, allowedOrigins: config.webhookAllowedOrigins, wake: () => runnerRef.current?.wake() })
   const delivery = createWebhookDelivery({

@@ -293,6 +293,20 @@ describe('unknown outcomes', () => {
     expect(rows).toEqual([{ kind: 'order.reconcile' }])
   })
 
+  it('shares one CertID snapshot among orders arriving together on one account, read before any of their purchases', async () => {
+    s.sim.state.addFault({ command: 'CertGetCerts', latencyMs: 300 })
+    const results = await Promise.all(Array.from({ length: 5 }, () => place(order())))
+    expect(results.map((r) => r.statusCode), results.map((r) => r.body).join('\n')).toEqual([201, 201, 201, 201, 201])
+    const [snapshotRead, ...others] = s.sim.state.ledger({ command: 'CertGetCerts' })
+    expect(others).toHaveLength(0)
+    expect(purchases()).toHaveLength(5)
+    for (const p of purchases()) expect(p.seq).toBeGreaterThan(snapshotRead?.seq as number)
+    const { rows } = await t.db.pool.query("SELECT DISTINCT (snapshot->>'maxCertId')::int AS max FROM order_attempt WHERE command = 'PurchaseServices'")
+    expect(rows).toHaveLength(1)
+    for (const r of results) expect(Number(r.json().enom.certId)).toBeGreaterThan(rows[0].max)
+    s.sim.state.clearFaults()
+  })
+
   it('finds the certificate by OrderID when eNom confirms a purchase without a CertID', async () => {
     s.sim.state.updateAccount('resellid', { omitCertIdInPurchase: true })
     const res = await place(order())

@@ -53,6 +53,8 @@ export interface OrderDeps {
   log: Logger
   /** Pokes this instance's job runner (urgent work was enqueued). */
   wakeJobs: () => void
+  /** CertID snapshots being read, by eNom account (placement.ts shares them). */
+  snapshots: Map<string, Promise<number>>
 }
 
 export function orderView (o: OrderRow): OrderView {

@@ -8,14 +8,15 @@ import type { OrderRow } from '../../db/order-repository.js'
 import { isUniqueViolation } from '../../db/errors.js'
 import { together, type Sql } from '../../db/sql.js'
 import type { CreateOrder } from '../../schemas/orders.js'
-import { isEnomError, type EnomError } from '../../enom/errors.js'
+import type { EnomError } from '../../enom/errors.js'
 import { isBelowMinimal, type BalanceView } from '../balance.js'
 import type { CallScope } from '../enom-gateway.js'
 import { AppError, badRequest, conflict, serviceUnavailable } from '../errors.js'
 import { newId } from '../ids.js'
 import { compareMoney, fromCents, toCents } from '../money.js'
 import type { ProductView } from '../products.js'
-import { accountOf, attemptCall, getOrder, problemFor, scheduleReconcile, scheduleSync, targetFor, type OrderDeps } from './context.js'
+import { accountOf, attemptCall, getOrder, problemFor, scheduleReconcile, scheduleSync, type OrderDeps } from './context.js'
+import { certIdByOrderId, sharedSnapshotOf, snapshotOf } from './snapshots.js'
 import { checkConfiguration, checkDcvMethod, checkSans, checkWildcard, type CheckedConfiguration } from './validate.js'
 
 export interface PlaceResult {
@@ -119,7 +120,7 @@ export async function placeOrder (deps: OrderDeps, input: CreateOrder, caller: s
     const [unresolved, balance, newest] = await Promise.allSettled([
       deps.orders.unresolvedAttempts(account),
       deps.balances.get(module, scope, { refresh: true, keepInBackground: true }),
-      snapshotOf(deps, module, scope)
+      sharedSnapshotOf(deps, module, scope)
     ])
     const unsettled = settled(unresolved).filter((a) =>
       a.state === 'unknown' || Date.now() - a.startedAt.getTime() >= deps.settings.stalledAfterMs)
@@ -289,25 +290,6 @@ async function checkFunds (deps: OrderDeps, module: ModuleRow, price: string, ba
       dedupeKey: `insufficient-funds:${module.id}:${new Date().toISOString().slice(0, 10)}`
     })
     throw conflict('INSUFFICIENT_FUNDS', `the eNom account's available balance (${balance.availableBalance} USD) is below the price (${price} USD); nothing was bought`, { moduleId: module.id })
-  }
-}
-
-/** The newest CertID on the account before the purchase: what reconciliation compares with. */
-async function snapshotOf (deps: OrderDeps, module: ModuleRow, scope: CallScope): Promise<number> {
-  const target = await targetFor(deps, module)
-  const list = await deps.gateway.call(target, 'CertGetCerts', scope, (c, creds, ctx) => c.certGetCerts(creds, { sortBy: 'CertID', sortDirection: 'Desc', pageSize: 5 }, ctx))
-    .catch((err) => { throw isEnomError(err) ? problemFor(err, '') : err })
-  return list.certs.reduce((max, c) => Math.max(max, Number(c.certId)), 0)
-}
-
-/** PurchaseServices named an OrderID but no CertID: the certificate of that order above the snapshot. */
-async function certIdByOrderId (deps: OrderDeps, module: ModuleRow, enomOrderId: string, snapshot: number, scope: CallScope): Promise<string | undefined> {
-  try {
-    const target = await targetFor(deps, module)
-    const list = await deps.gateway.call(target, 'CertGetCerts', scope, (c, creds, ctx) => c.certGetCerts(creds, { sortBy: 'CertID', sortDirection: 'Desc', pageSize: 25 }, ctx))
-    return list.certs.find((c) => c.orderId === enomOrderId && Number(c.certId) > snapshot)?.certId
-  } catch {
-    return undefined
   }
 }
 
