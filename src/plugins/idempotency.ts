@@ -94,8 +94,23 @@ async function idempotencyPlugin (app: FastifyInstance, options: IdempotencyOpti
   /** Outcomes this instance is storing (or giving back) right now, by caller and key. */
   const storing = new Map<string, Promise<void>>()
   const slot = (caller: string, key: string) => `${caller}\n${key}`
+  /**
+   * Requests holding a key, until their outcome is stored. Closing waits for them: Fastify waits
+   * only for requests whose connection is still open, and one whose caller went away may still be
+   * buying (its writes need the pool, which closes after the app).
+   */
+  const holding = new Map<FastifyRequest, { done: Promise<void>, release: () => void }>()
+  const hold = (request: FastifyRequest) => {
+    let release!: () => void
+    const done = new Promise<void>((resolve) => { release = resolve })
+    holding.set(request, { done, release })
+  }
+  const letGo = (request: FastifyRequest) => {
+    holding.get(request)?.release()
+    holding.delete(request)
+  }
   app.addHook('onClose', async () => {
-    while (storing.size > 0) await Promise.all(storing.values())
+    while (storing.size > 0 || holding.size > 0) await Promise.all([...storing.values(), ...[...holding.values()].map((h) => h.done)])
   })
   app.decorate('idempotencyStored', async () => {
     while (storing.size > 0) await Promise.all(storing.values())
@@ -116,6 +131,7 @@ async function idempotencyPlugin (app: FastifyInstance, options: IdempotencyOpti
     }
     if (claimed) {
       request.idempotency = claimed
+      hold(request)
       return
     }
     const existing = await options.repo.find(caller, key)
@@ -129,6 +145,7 @@ async function idempotencyPlugin (app: FastifyInstance, options: IdempotencyOpti
       throw conflict('IDEMPOTENCY_KEY_IN_USE', 'a request with this Idempotency-Key is still being processed; retry after it finished', { retryAfterSeconds: 5 })
     }
     request.idempotency = existing
+    hold(request)
     if (existing.orderId) {
       const body = await options.orderSnapshot(existing.orderId)
       await options.repo.complete(existing.id, 200, body)
@@ -138,7 +155,10 @@ async function idempotencyPlugin (app: FastifyInstance, options: IdempotencyOpti
 
   async function recordOutcome (request: FastifyRequest, reply: FastifyReply, payload: unknown) {
     const held = request.idempotency
-    if (!held || reply.getHeader('idempotent-replayed')) return payload
+    if (!held || reply.getHeader('idempotent-replayed')) {
+      letGo(request)
+      return payload
+    }
     request.idempotency = undefined
     const status = reply.statusCode
     const store = async () => {
@@ -160,7 +180,10 @@ async function idempotencyPlugin (app: FastifyInstance, options: IdempotencyOpti
     const at = slot(held.caller, held.key)
     const done = (storing.get(at) ?? Promise.resolve()).then(store)
     storing.set(at, done)
-    done.finally(() => { if (storing.get(at) === done) storing.delete(at) }).catch(() => undefined)
+    done.finally(() => {
+      if (storing.get(at) === done) storing.delete(at)
+      letGo(request)
+    }).catch(() => undefined)
     return payload
   }
 }

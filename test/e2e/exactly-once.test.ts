@@ -97,6 +97,26 @@ describe('Idempotency-Key', () => {
     }
   })
 
+  it('closing waits for an order still being bought, although Fastify has no connection to wait for', async () => {
+    const app = await startTestApp(database, { ENOM_ALLOWED_ORIGINS: s.allowedOrigins, SPEND_LIMIT_DAILY_COUNT: '1000' })
+    s.sim.state.addFault({ command: 'PurchaseServices', latencyMs: 400 })
+    try {
+      const serviceId = `svc-closing-${Math.random().toString(36).slice(2)}`
+      let answered: number | undefined
+      const inFlight = app.app.inject({ method: 'POST', url: '/orders', headers: { ...auth('billing'), 'idempotency-key': '"key-closing"' }, payload: order({ serviceId }) })
+        .then((r) => { answered = r.statusCode })
+      await until(async () => purchases().length === 1 ? true : undefined)
+      await app.close()
+      expect(answered).toBe(201)
+      const { rows } = await t.db.pool.query(`SELECT o.status::text AS status, a.state::text AS state, k.completed_at IS NOT NULL AS stored
+        FROM certificate_order o JOIN order_attempt a ON a.order_id = o.id JOIN idempotency_key k ON k.order_id = o.id WHERE o.service_id = $1`, [serviceId])
+      expect(rows).toEqual([{ status: 'awaiting_configuration', state: 'succeeded', stored: true }])
+      await inFlight
+    } finally {
+      s.sim.state.clearFaults()
+    }
+  })
+
   it('answers 422 for the same key with another body, and 400 for a missing or malformed key', async () => {
     expect((await place(order({ serviceId: 'a' }), '"key-2"')).statusCode).toBe(201)
     const reused = await place(order({ serviceId: 'b' }), '"key-2"')
