@@ -22,10 +22,14 @@ export function sharedSnapshotOf (deps: OrderDeps, module: ModuleRow, scope: Cal
   return reading
 }
 
-/** The newest CertID on the account, read now. */
+/**
+ * The newest CertID on the account, read now: the first of the list sorted by CertID, newest
+ * first. Were eNom's sort ever off, the CertID read would be lower than the newest, which only
+ * widens what reconciliation looks at; it never hides a certificate from it.
+ */
 export async function snapshotOf (deps: OrderDeps, module: ModuleRow, scope: CallScope): Promise<number> {
   const target = await targetFor(deps, module)
-  const list = await deps.gateway.call(target, 'CertGetCerts', scope, (c, creds, ctx) => c.certGetCerts(creds, { sortBy: 'CertID', sortDirection: 'Desc', pageSize: 5 }, ctx))
+  const list = await deps.gateway.call(target, 'CertGetCerts', scope, (c, creds, ctx) => c.certGetCerts(creds, { sortBy: 'CertID', sortDirection: 'Desc', pageSize: 1 }, ctx))
     .catch((err) => { throw isEnomError(err) ? problemFor(err, '') : err })
   return list.certs.reduce((max, c) => Math.max(max, Number(c.certId)), 0)
 }
