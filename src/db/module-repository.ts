@@ -70,7 +70,7 @@ function decimal (value: string | null | undefined): Prisma.Decimal | null | und
 
 // The hot read (every module-scoped route starts with it) goes to the pool directly: the same row
 // Prisma's findUnique returns, without its per-query work. A test holds the two equal.
-const SHAPE: RowShape<ModuleRow> = {
+export const MODULE_SHAPE: RowShape<ModuleRow> = {
   columns: {
     id: 'id::text',
     productType: 'product_type',
@@ -118,7 +118,7 @@ const OBSERVED: Columns<ModuleObservations> = {
 }
 const FIND_BY_ID = {
   name: 'processing_module_by_id',
-  text: `SELECT ${selectList(SHAPE)} FROM processing_module WHERE id = $1::uuid`
+  text: `SELECT ${selectList(MODULE_SHAPE)} FROM processing_module WHERE id = $1::uuid`
 }
 
 export function createModuleRepository (prisma: PrismaClient, pool: pg.Pool) {
@@ -143,7 +143,7 @@ export function createModuleRepository (prisma: PrismaClient, pool: pg.Pool) {
     async findById (id: string): Promise<ModuleRow | null> {
       const { rows } = await pool.query<Record<string, unknown>>({ ...FIND_BY_ID, values: [id] })
       const row = rows[0]
-      return row ? toModel(SHAPE, row) : null
+      return row ? toModel(MODULE_SHAPE, row) : null
     },
 
     /** In the order BILLmanager picks modules: lowest sort first, then creation order. */

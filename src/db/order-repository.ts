@@ -6,7 +6,8 @@ import type pg from 'pg'
 import { Prisma, type CertificateOrder, type OrderAttempt } from '../generated/prisma/client.js'
 import type { Prisma as PrismaClient } from './database.js'
 import { FINAL_STATUSES, OPEN_STATUSES, type OrderStatus } from '../domain/orders/status.js'
-import { assignments, insertion, query, selectList, shapeOf, toModel, type Columns, type Sql } from './sql.js'
+import { MODULE_SHAPE, type ModuleRow } from './module-repository.js'
+import { assignments, insertion, prefixed, query, selectList, shapeOf, toModel, type Columns, type Sql } from './sql.js'
 
 export type OrderRow = CertificateOrder
 export type AttemptRow = OrderAttempt
@@ -105,6 +106,9 @@ const ATTEMPT_FIELDS = selectList(ATTEMPT_SHAPE)
 const toOrder = (row: Record<string, unknown>) => toModel(ORDER_SHAPE, row)
 const toAttempt = (row: Record<string, unknown>) => toModel(ATTEMPT_SHAPE, row)
 
+/** A row of the setting table as the order path reads it. */
+export interface SettingRow { value: unknown, updatedBy: string | null, updatedAt: Date }
+
 export function createOrderRepository (prisma: PrismaClient, pool: pg.Pool, hooks: { onStatusChange?: StatusChangeHook } = {}) {
   const repo = {
     prisma,
@@ -134,6 +138,27 @@ export function createOrderRepository (prisma: PrismaClient, pool: pg.Pool, hook
     },
 
     /**
+     * What an order for a named module reads first, in one statement instead of three: the
+     * service's open order, the module, and the setting row `settingKey` (the purchase switch).
+     */
+    async placementReads (serviceId: string, moduleId: string, settingKey: string): Promise<{ open: OrderRow | null, module: ModuleRow | null, setting: SettingRow | null }> {
+      const rows = await query<Record<string, unknown>>(pool, `
+        SELECT ${selectList(ORDER_SHAPE, 'o', 'o.')}, ${selectList(MODULE_SHAPE, 'm', 'm.')},
+          s.value AS "s.value", s.updated_by AS "s.updatedBy", s.updated_at AS "s.updatedAt"
+        FROM (SELECT 1) AS one
+          LEFT JOIN service_lock l ON l.service_id = $1::text
+          LEFT JOIN certificate_order o ON o.id = l.order_id
+          LEFT JOIN processing_module m ON m.id = $2::uuid
+          LEFT JOIN setting s ON s.key = $3::text`, [serviceId, moduleId, settingKey])
+      const row = rows[0] as Record<string, unknown>
+      return {
+        open: row['o.id'] === null ? null : toOrder(prefixed(row, 'o.')),
+        module: row['m.id'] === null ? null : toModel(MODULE_SHAPE, prefixed(row, 'm.')),
+        setting: row['s.updatedAt'] === null ? null : prefixed(row, 's.') as unknown as SettingRow
+      }
+    },
+
+    /**
      * A purchase about to be sent, in one statement: the order, the service's lock, the
      * idempotency key naming the order, and the attempt. A second open order for the service
      * fails on the lock (a unique violation of service_lock_pkey).
@@ -158,8 +183,7 @@ export function createOrderRepository (prisma: PrismaClient, pool: pg.Pool, hook
       const { keys, ...row } = rows[0] as Record<string, unknown>
       // The key row is the request's claim: if it is gone, nothing may be bought under it.
       if (key && keys !== 1) throw new Error(`idempotency key ${input.idempotencyKeyId as string} is gone; the purchase is not recorded`)
-      const part = (prefix: string) => Object.fromEntries(Object.entries(row).filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]))
-      return { order: toOrder(part('o.')), attempt: toAttempt(part('a.')) }
+      return { order: toOrder(prefixed(row, 'o.')), attempt: toAttempt(prefixed(row, 'a.')) }
     },
 
     /** Inserts a new order (the row as stored). */

@@ -123,6 +123,13 @@ function qualify (column: string, alias: string): string {
   return [`${alias}.${name as string}`, ...cast].join('::')
 }
 
+/** The fields of one shape in a row that holds several (read with `selectList(shape, alias, prefix)`), unprefixed. */
+export function prefixed (row: Record<string, unknown>, prefix: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(row)) if (k.startsWith(prefix)) out[k.slice(prefix.length)] = v
+  return out
+}
+
 /** A row read with `selectList` as the model's type (decimals as Prisma.Decimal). */
 export function toModel<T> (shape: RowShape<T>, row: Record<string, unknown>): T {
   for (const field of shape.decimals as readonly string[]) {

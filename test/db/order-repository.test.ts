@@ -9,6 +9,7 @@ import { createModuleRepository } from '../../src/db/module-repository.js'
 import { createOrderRepository, type OrderRow } from '../../src/db/order-repository.js'
 import { together, transaction } from '../../src/db/sql.js'
 import { createEvents } from '../../src/domain/events.js'
+import { createPurchaseSwitch, pauseStateOf, PAUSE_SETTING } from '../../src/domain/purchases.js'
 import { createJobQueue } from '../../src/jobs/queue.js'
 import { createLogger } from '../../src/logger.js'
 import { createTestDatabase, type TestDatabase } from '../support/app.js'
@@ -166,6 +167,33 @@ describe('order repository (plain SQL)', () => {
     await repo.insert({ ...newOrder('01900000-0000-7000-8000-0000000000f4', 'svc-s4'), caller: 'late', amount: '3.00', createdAt: lastMinute, updatedAt: lastMinute })
     expect(await repo.spentToday('late', lastMinute)).toEqual({ count: 1, amount: '3.00' })
     expect(await repo.spentToday('late', new Date(lastMinute.getTime() + 1))).toEqual({ count: 0, amount: '0.00' })
+  })
+})
+
+describe('the reads an order for a named module starts with', () => {
+  it('come back in one statement exactly as the three separate reads give them', async () => {
+    const repo = createOrderRepository(db.prisma, db.pool)
+    const modules = createModuleRepository(db.prisma, db.pool)
+    const switches = createPurchaseSwitch(db.prisma, db.pool)
+    // Nothing open, no such module, no switch row yet.
+    const none = await repo.placementReads('svc-reads-none', '01900000-0000-7000-8000-0000000002ff', PAUSE_SETTING)
+    expect(none).toEqual({ open: null, module: null, setting: null })
+    expect(pauseStateOf(none.setting)).toEqual(await switches.state())
+
+    const id = '01900000-0000-7000-8000-0000000002a1'
+    await repo.insertPurchase({ order: newOrder(id, 'svc-reads'), attempt: { id: '01900000-0000-7000-8000-0000000002a2', orderId: id, accountKey: 'acct-r', command: 'PurchaseServices', state: 'sending', caller: 'shop', requestId: 'r', startedAt: new Date() } }, db.pool)
+    await switches.pause('root', 'maintenance')
+    try {
+      const all = await repo.placementReads('svc-reads', moduleId, PAUSE_SETTING)
+      expect(all.open).toEqual(await repo.openOrderOf('svc-reads'))
+      expect(all.open?.id).toBe(id)
+      expect(all.module).toEqual(await modules.findById(moduleId))
+      expect(all.module).toEqual(await db.prisma.processingModule.findUnique({ where: { id: moduleId } }))
+      expect(pauseStateOf(all.setting)).toEqual(await switches.state())
+      expect(pauseStateOf(all.setting)).toMatchObject({ paused: true, reason: 'maintenance', by: 'root' })
+    } finally {
+      await switches.resume('root')
+    }
   })
 })
 

@@ -314,7 +314,8 @@ describe('unknown outcomes', () => {
   })
 
   it('shares one CertID snapshot among orders arriving together on one account, read before any of their purchases', async () => {
-    s.sim.state.addFault({ command: 'CertGetCerts', latencyMs: 300 })
+    // Long enough for all five to arrive while the first reading is out, even on a busy machine.
+    s.sim.state.addFault({ command: 'CertGetCerts', latencyMs: 1000 })
     const results = await Promise.all(Array.from({ length: 5 }, () => place(order())))
     expect(results.map((r) => r.statusCode), results.map((r) => r.body).join('\n')).toEqual([201, 201, 201, 201, 201])
     const [snapshotRead, ...others] = s.sim.state.ledger({ command: 'CertGetCerts' })

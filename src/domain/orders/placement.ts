@@ -13,6 +13,7 @@ import { isBelowMinimal, type BalanceView } from '../balance.js'
 import type { CallScope } from '../enom-gateway.js'
 import { AppError, badRequest, conflict, serviceUnavailable } from '../errors.js'
 import { newId } from '../ids.js'
+import { PAUSE_SETTING, pauseStateOf, refuseIfPaused, type PauseState } from '../purchases.js'
 import { compareMoney, fromCents, toCents } from '../money.js'
 import type { ProductView } from '../products.js'
 import { accountOf, attemptCall, getOrder, problemFor, scheduleReconcile, scheduleSync, type OrderDeps } from './context.js'
@@ -25,18 +26,20 @@ export interface PlaceResult {
   created: boolean
 }
 
+/** The module the order names, if it may take the order. */
+function namedModule (input: CreateOrder, row: ModuleRow | null): ModuleRow {
+  if (!row || row.deletedAt) throw badRequest('MODULE_NOT_FOUND', `module ${input.moduleId} does not exist`, [{ field: 'body.moduleId', message: 'no such module' }])
+  if (!row.enabled) throw conflict('MODULE_DISABLED', `module ${row.name} is disabled`, { moduleId: row.id })
+  if (input.environment && row.environment !== input.environment) {
+    throw badRequest('ENVIRONMENT_MISMATCH', `module ${row.name} is a ${row.environment} module`, [{ field: 'body.environment', message: `the module is ${row.environment}` }])
+  }
+  return row
+}
+
 /** BILLmanager's choice: enabled modules of the environment (and data center), lowest sort first. */
 async function chooseModule (deps: OrderDeps, input: CreateOrder): Promise<ModuleRow> {
   const environment = input.environment ?? 'live'
-  if (input.moduleId) {
-    const row = await deps.moduleRepo.findById(input.moduleId)
-    if (!row || row.deletedAt) throw badRequest('MODULE_NOT_FOUND', `module ${input.moduleId} does not exist`, [{ field: 'body.moduleId', message: 'no such module' }])
-    if (!row.enabled) throw conflict('MODULE_DISABLED', `module ${row.name} is disabled`, { moduleId: row.id })
-    if (input.environment && row.environment !== input.environment) {
-      throw badRequest('ENVIRONMENT_MISMATCH', `module ${row.name} is a ${row.environment} module`, [{ field: 'body.environment', message: `the module is ${row.environment}` }])
-    }
-    return row
-  }
+  if (input.moduleId) return namedModule(input, await deps.moduleRepo.findById(input.moduleId))
   const { items } = await deps.moduleRepo.list({ enabled: true, environment, ...(input.dataCenter ? { dataCenter: input.dataCenter } : {}) }, { limit: 200, offset: 0 })
   const chosen = items.find((m) => !(m.minimalBalancePolicy === 'block' && m.availableBalance !== null &&
     isBelowMinimal(m.availableBalance.toFixed(2), m.minimalBalance === null ? null : m.minimalBalance.toFixed(2))))
@@ -86,19 +89,25 @@ function configurationOf (input: CreateOrder) {
 
 export async function placeOrder (deps: OrderDeps, input: CreateOrder, caller: string, scope: CallScope,
   options: { idempotencyKeyId?: string, renewalOf?: OrderRow, configure?: (order: OrderRow, config: CheckedConfiguration) => Promise<OrderRow> } = {}): Promise<PlaceResult> {
-  // The reads that do not depend on each other go out together; their refusals keep their order
-  // (an open order first, then the module, the product and options, then the kill switch). A
-  // module chosen by sort may open a task, so it is only looked for once no order is open.
-  const named = options.renewalOf !== undefined || input.moduleId !== undefined
-  const [existing, namedModule, allowed] = await Promise.allSettled([
-    deps.orders.openOrderOf(input.serviceId),
-    options.renewalOf ? deps.moduleRepo.findById(options.renewalOf.moduleId) as Promise<ModuleRow> : named ? chooseModule(deps, input) : Promise.resolve(undefined),
-    deps.purchases.assertAllowed()
-  ])
-  const open = settled(existing)
-  if (open) throw conflict('ORDER_EXISTS', `service ${input.serviceId} already has order ${open.id} in status ${open.status}`, { orderId: open.id })
-
-  const module = settled(namedModule) ?? await chooseModule(deps, input)
+  // The reads that do not depend on each other go out together (for a named module, in one
+  // statement); their refusals keep their order: an open order first, then the module, the
+  // product and options, then the kill switch. A module chosen by sort may open a task, so it is
+  // only looked for once no order is open.
+  const namedId = options.renewalOf?.moduleId ?? input.moduleId
+  let pause: () => PauseState
+  let module: ModuleRow
+  if (namedId !== undefined) {
+    const reads = await deps.orders.placementReads(input.serviceId, namedId, PAUSE_SETTING)
+    if (reads.open) throw orderExists(input.serviceId, reads.open)
+    pause = () => pauseStateOf(reads.setting)
+    module = options.renewalOf ? reads.module ?? await chooseModule(deps, input) : namedModule(input, reads.module)
+  } else {
+    const [existing, state] = await Promise.allSettled([deps.orders.openOrderOf(input.serviceId), deps.purchases.state()])
+    const open = settled(existing)
+    if (open) throw orderExists(input.serviceId, open)
+    pause = () => settled(state)
+    module = await chooseModule(deps, input)
+  }
   const product = await checkProduct(deps, module, input, scope)
   checkWildcard(input.domain, product.wildcard)
   const sans = checkSans(product.family, input.domain, input.sans)
@@ -107,7 +116,7 @@ export async function placeOrder (deps: OrderDeps, input: CreateOrder, caller: s
   if (config) checked = await checkConfiguration(config, { domain: input.domain, prodType: product.prodType, family: product.family, sans })
   else if (input.dcvMethod) checkDcvMethod(product.prodType, product.family, input.dcvMethod)
 
-  settled(allowed)
+  refuseIfPaused(pause())
   const price = fromCents(toCents(product.resellerPrice) * BigInt(input.years))
 
   const account = accountOf(module)
@@ -241,6 +250,10 @@ export async function placeOrder (deps: OrderDeps, input: CreateOrder, caller: s
     }
   }
   return { order, created: true }
+}
+
+function orderExists (serviceId: string, open: OrderRow): AppError {
+  return conflict('ORDER_EXISTS', `service ${serviceId} already has order ${open.id} in status ${open.status}`, { orderId: open.id })
 }
 
 /** A purchase eNom confirmed with its certificate: the order awaits configuration. */
