@@ -54,7 +54,11 @@ export function createJobQueue (prisma: PrismaClient, pool?: pg.Pool) {
         INSERT INTO job (id, kind, key, payload, status, run_at, attempts, max_attempts, created_at, updated_at)
         VALUES ($1::uuid, $2::text, $3::text, $4::jsonb, 'pending', $5::timestamptz, 0, $6::int, now(), now())
         ON CONFLICT (key) DO UPDATE SET
-          run_at = CASE WHEN job.status IN ('done', 'failed') THEN EXCLUDED.run_at ELSE LEAST(job.run_at, EXCLUDED.run_at) END,
+          run_at = CASE WHEN job.status IN ('done', 'failed') THEN EXCLUDED.run_at
+            -- A running job is asked for once more: its due time moves past the one it was claimed
+            -- with, which complete() reads as "run again" instead of "done".
+            WHEN job.status = 'running' THEN GREATEST(job.run_at + interval '1 millisecond', EXCLUDED.run_at)
+            ELSE LEAST(job.run_at, EXCLUDED.run_at) END,
           payload = EXCLUDED.payload,
           attempts = CASE WHEN job.status IN ('done', 'failed') THEN 0 ELSE job.attempts END,
           max_attempts = EXCLUDED.max_attempts,
@@ -100,9 +104,15 @@ export function createJobQueue (prisma: PrismaClient, pool?: pg.Pool) {
       return n > 0
     },
 
-    async complete (id: string, worker: string): Promise<void> {
+    /**
+     * Ends a run. `claimedRunAt` is the due time the job was claimed with: if it was enqueued
+     * again while it ran (a manual webhook retry, say), it is pending again rather than done.
+     */
+    async complete (id: string, worker: string, claimedRunAt: Date): Promise<void> {
       await prisma.$executeRaw`
-        UPDATE job SET status = 'done', locked_by = NULL, locked_until = NULL, last_error = NULL, updated_at = now()
+        UPDATE job SET status = CASE WHEN run_at > ${claimedRunAt} THEN 'pending'::"JobStatus" ELSE 'done'::"JobStatus" END,
+          attempts = CASE WHEN run_at > ${claimedRunAt} THEN 0 ELSE attempts END,
+          locked_by = NULL, locked_until = NULL, last_error = NULL, updated_at = now()
         WHERE id = ${id}::uuid AND locked_by = ${worker}`
     },
 

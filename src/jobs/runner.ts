@@ -113,7 +113,7 @@ export class JobRunner {
       try {
         if (!handler) throw new Error(`no handler for job kind ${job.kind}`)
         const result = await handler(job, { log: jobLog, signal: abort.signal })
-        if (result.kind === 'done') await queue.complete(job.id, worker)
+        if (result.kind === 'done') await queue.complete(job.id, worker, job.runAt)
         else await queue.reschedule(job.id, worker, result.runAt, { resetAttempts: result.resetAttempts ?? false, ...(result.payload ? { payload: result.payload } : {}) })
       } catch (err) {
         const error = err as Error

@@ -77,8 +77,24 @@ describe('the queue', () => {
     expect(taken?.id).toBe(job?.id)
     expect(taken?.attempts).toBe(2)
     expect(await queue().heartbeat(job!.id, 'dead', 30_000)).toBe(false)
-    await queue().complete(job!.id, 'dead')
+    await queue().complete(job!.id, 'dead', job!.runAt)
     expect((await jobState('lease')).status).toBe('running')
+  })
+
+  it('runs a job once more when it is enqueued again while it runs, instead of losing that request', async () => {
+    await queue().enqueue({ kind: 'noop', key: 'again' })
+    const [job] = await queue().claim('w1', 1, 30_000)
+    expect(job).toBeDefined()
+    // Asked for again mid-run (a manual webhook retry, say): the run's end leaves it pending.
+    await queue().enqueue({ kind: 'noop', key: 'again', payload: { manual: true } })
+    await queue().complete(job!.id, 'w1', job!.runAt)
+    expect((await jobState('again')).status).toBe('pending')
+    const [second] = await queue().claim('w1', 1, 30_000)
+    expect(second?.id).toBe(job?.id)
+    expect(second?.payload).toEqual({ manual: true })
+    // Not asked for again: done.
+    await queue().complete(second!.id, 'w1', second!.runAt)
+    expect((await jobState('again')).status).toBe('done')
   })
 
   it('retries a failing job with backoff, then marks it failed and opens a task', async () => {
