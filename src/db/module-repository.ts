@@ -2,7 +2,7 @@
 import { Prisma, type ProcessingModule } from '../generated/prisma/client.js'
 import type pg from 'pg'
 import type { Prisma as PrismaClient } from './database.js'
-import { assignments, query, selectList, toModel, type Columns, type RowShape, type Sql } from './sql.js'
+import { assignments, query, runPrepared, selectList, toModel, type Columns, type RowShape, type Sql } from './sql.js'
 
 export type ModuleRow = ProcessingModule
 
@@ -141,8 +141,7 @@ export function createModuleRepository (prisma: PrismaClient, pool: pg.Pool) {
     },
 
     async findById (id: string): Promise<ModuleRow | null> {
-      const { rows } = await pool.query<Record<string, unknown>>({ ...FIND_BY_ID, values: [id] })
-      const row = rows[0]
+      const row = (await runPrepared<Record<string, unknown>>(pool, FIND_BY_ID.name, FIND_BY_ID.text, [id]))[0]
       return row ? toModel(MODULE_SHAPE, row) : null
     },
 
