@@ -50,7 +50,11 @@ export const validatorCompiler: FastifySchemaCompiler<TSchema> = ({ schema, http
     const optional = bodyIsOptional(schema)
     return (value) => (value == null && optional) ? { value } : check.Check(value) ? accept(value) : { error: check.Errors(value) as never }
   }
+  // Params (and querystrings) of text fields only, none with a default, need no conversion when
+  // they already pass: the common case (an id in the path) skips TypeBox's converting walk.
+  const textOnly = onlyTextFields(schema)
   return (value) => {
+    if (textOnly && check.Check(value)) return accept(value)
     const converted = Value.Default(schema, Value.Convert(schema, value))
     return check.Check(converted) ? accept(converted) : { error: check.Errors(converted) as never }
   }
@@ -60,4 +64,11 @@ export const validatorCompiler: FastifySchemaCompiler<TSchema> = ({ schema, http
 export function bodyIsOptional (schema: unknown): boolean {
   const s = schema as { type?: string, required?: string[], minProperties?: number }
   return s.type === 'object' && (s.required === undefined || s.required.length === 0) && !(s.minProperties !== undefined && s.minProperties > 0)
+}
+
+/** An object schema whose fields are all plain strings without a default (conversion is the identity). */
+export function onlyTextFields (schema: unknown): boolean {
+  const s = schema as { type?: string, default?: unknown, properties?: Record<string, { type?: unknown, default?: unknown, [k: string]: unknown }> }
+  if (s.type !== 'object' || s.default !== undefined || s.properties === undefined) return false
+  return Object.values(s.properties).every((p) => p.type === 'string' && p.default === undefined)
 }

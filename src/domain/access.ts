@@ -1,7 +1,7 @@
 // Who may do what: the callers (bearer tokens from API_TOKENS) and the role matrix.
 // Every route names one permission (see routes/*); this file is the only place that says
 // which roles hold it. A route without a permission is refused by the auth plugin.
-import { createHash, timingSafeEqual } from 'node:crypto'
+import { hash, timingSafeEqual } from 'node:crypto'
 
 export const ROLES = ['admin', 'billing', 'ops'] as const
 export type Role = typeof ROLES[number]
@@ -49,7 +49,7 @@ const MIN_TOKEN_LENGTH = 16
 interface TokenEntry { caller: Caller, digest: Buffer }
 
 function digest (token: string): Buffer {
-  return createHash('sha256').update(token, 'utf8').digest()
+  return hash('sha256', token, 'buffer')
 }
 
 /**

@@ -15,7 +15,7 @@
 // the app waits for all of them); one that reaches another instance within that millisecond gets
 // 409 IDEMPOTENCY_KEY_IN_USE, as during the request. Were the write lost with the process, the key
 // stays held and is taken over later like any other (above): with its order, or run again.
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { IdempotencyRepository, IdempotencyRow } from '../db/idempotency-repository.js'
@@ -67,7 +67,7 @@ function canonical (value: unknown): string {
 }
 
 export function fingerprintOf (method: string, path: string, body: unknown): string {
-  return createHash('sha256').update(`${method} ${path}\n${canonical(body)}`).digest('hex')
+  return hash('sha256', `${method} ${path}\n${canonical(body)}`, 'hex')
 }
 
 /** Outcomes that are not stored: the key is released and a retry runs the request again. */
