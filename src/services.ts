@@ -61,7 +61,7 @@ export function createServices (deps: ServiceDeps) {
   const instanceId = deps.instanceId ?? `${hostname()}:${process.pid}:${newId().slice(-6)}`
   const moduleRepo = createModuleRepository(prisma, deps.db.pool)
   const queue = createJobQueue(prisma, deps.db.pool)
-  const events = createEvents({ queue })
+  const events = createEvents()
   const orderRepo = createOrderRepository(prisma, deps.db.pool, { onStatusChange: orderEvents(events) })
   const idempotency = createIdempotencyRepository(prisma, deps.db.pool)
   const calls = createEnomCallRepository(deps.db.pool, {

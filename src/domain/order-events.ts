@@ -1,6 +1,6 @@
 // The events an order's status changes cause, written in the transaction of the change.
 import type { OrderRow, StatusChangeHook } from '../db/order-repository.js'
-import type { Events } from './events.js'
+import type { Events, NewEvent } from './events.js'
 import { billmanagerStatus, type OrderStatus } from './orders/status.js'
 
 function summary (o: OrderRow) {
@@ -14,40 +14,47 @@ function summary (o: OrderRow) {
   }
 }
 
-export function orderEvents (events: Events): StatusChangeHook {
-  return async (tx, before: OrderStatus, after: OrderRow) => {
-    const hasCertificate = after.certificate !== null
-    await events.emit(tx, {
-      type: 'order.status_changed',
+/** The events of an order's change from status `before` to the row `after`, in the order they are written. */
+export function statusEvents (before: OrderStatus, after: OrderRow): NewEvent[] {
+  const hasCertificate = after.certificate !== null
+  const events: NewEvent[] = [{
+    type: 'order.status_changed',
+    orderId: after.id,
+    moduleId: after.moduleId,
+    data: {
+      ...summary(after),
+      from: before,
+      to: after.status,
+      billmanagerFrom: billmanagerStatus(before, hasCertificate),
+      billmanagerTo: billmanagerStatus(after.status, hasCertificate)
+    }
+  }]
+  if (after.status === 'issued') {
+    events.push({
+      type: 'order.issued',
       orderId: after.id,
       moduleId: after.moduleId,
       data: {
         ...summary(after),
-        from: before,
-        to: after.status,
-        billmanagerFrom: billmanagerStatus(before, hasCertificate),
-        billmanagerTo: billmanagerStatus(after.status, hasCertificate)
+        serialNumber: after.serialNumber,
+        issuedAt: after.issuedAt?.toISOString() ?? null,
+        expiresAt: after.expiresAt?.toISOString() ?? null,
+        // The PEM is fetched from the API, not pushed.
+        certificateUrl: `/orders/${after.id}/certificate`
       }
     })
-    if (after.status === 'issued') {
-      await events.emit(tx, {
-        type: 'order.issued',
-        orderId: after.id,
-        moduleId: after.moduleId,
-        data: {
-          ...summary(after),
-          serialNumber: after.serialNumber,
-          issuedAt: after.issuedAt?.toISOString() ?? null,
-          expiresAt: after.expiresAt?.toISOString() ?? null,
-          // The PEM is fetched from the API, not pushed.
-          certificateUrl: `/orders/${after.id}/certificate`
-        }
-      })
-    } else if (after.status === 'failed') {
-      await events.emit(tx, { type: 'order.failed', orderId: after.id, moduleId: after.moduleId, data: { ...summary(after), errorCode: after.errorCode, errorDetail: after.errorDetail } })
-    } else if (after.status === 'outcome_unknown') {
-      await events.emit(tx, { type: 'order.outcome_unknown', orderId: after.id, moduleId: after.moduleId, data: { ...summary(after), errorCode: after.errorCode, errorDetail: after.errorDetail } })
-    }
+  } else if (after.status === 'failed') {
+    events.push({ type: 'order.failed', orderId: after.id, moduleId: after.moduleId, data: { ...summary(after), errorCode: after.errorCode, errorDetail: after.errorDetail } })
+  } else if (after.status === 'outcome_unknown') {
+    events.push({ type: 'order.outcome_unknown', orderId: after.id, moduleId: after.moduleId, data: { ...summary(after), errorCode: after.errorCode, errorDetail: after.errorDetail } })
+  }
+  return events
+}
+
+/** The hook the order repository calls on every status change: its events, in the change's transaction. */
+export function orderEvents (events: Events): StatusChangeHook {
+  return async (tx, before: OrderStatus, after: OrderRow) => {
+    for (const event of statusEvents(before, after)) await events.emit(tx, event)
   }
 }
 

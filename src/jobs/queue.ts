@@ -42,6 +42,35 @@ const toJob = (r: RawJob): JobRow => ({
   id: r.id, kind: r.kind, key: r.key, payload: r.payload ?? {}, attempts: r.attempts, maxAttempts: r.max_attempts, runAt: r.run_at, createdAt: r.created_at
 })
 
+/**
+ * What enqueueing a job whose key exists does (the tail of an INSERT INTO job): make sure it runs
+ * no later than the new due time, start a finished one again, and ask a running one to run once
+ * more. Shared with the statements that enqueue webhook deliveries (domain/events.ts).
+ */
+export const ENQUEUE_CONFLICT = `ON CONFLICT (key) DO UPDATE SET
+    run_at = CASE WHEN job.status IN ('done', 'failed') THEN EXCLUDED.run_at
+      -- A running job is asked for once more: its due time moves past the one it was claimed
+      -- with, which complete() reads as "run again" instead of "done".
+      WHEN job.status = 'running' THEN GREATEST(job.run_at + interval '1 millisecond', EXCLUDED.run_at)
+      ELSE LEAST(job.run_at, EXCLUDED.run_at) END,
+    payload = EXCLUDED.payload,
+    attempts = CASE WHEN job.status IN ('done', 'failed') THEN 0 ELSE job.attempts END,
+    max_attempts = EXCLUDED.max_attempts,
+    status = CASE WHEN job.status = 'running' THEN job.status ELSE 'pending'::"JobStatus" END,
+    updated_at = now()`
+
+/**
+ * The INSERT that enqueues `job` (see enqueue), its parameters appended to `values`: on its own
+ * or as a WITH item of a larger statement that commits the job with other writes.
+ */
+export function enqueueStatement (job: NewJob, values: unknown[]): string {
+  const n = values.push(newId(), job.kind, job.key, JSON.stringify(job.payload ?? {}), job.runAt ?? new Date(), job.maxAttempts ?? 10)
+  const [id, kind, key, payload, runAt, maxAttempts] = [6, 5, 4, 3, 2, 1].map((back) => `$${n - back + 1}`)
+  return `INSERT INTO job (id, kind, key, payload, status, run_at, attempts, max_attempts, created_at, updated_at)
+    VALUES (${id}::uuid, ${kind}::text, ${key}::text, ${payload}::jsonb, 'pending', ${runAt}::timestamptz, 0, ${maxAttempts}::int, now(), now())
+    ${ENQUEUE_CONFLICT}`
+}
+
 /** `pool`: where enqueue outside a transaction writes (Prisma's client when not given). */
 export function createJobQueue (prisma: PrismaClient, pool?: pg.Pool) {
   return {
@@ -50,21 +79,8 @@ export function createJobQueue (prisma: PrismaClient, pool?: pg.Pool) {
      * (a finished job with that key is started again). Usable inside a transaction.
      */
     async enqueue (job: NewJob, tx: Sql = pool ?? prisma): Promise<void> {
-      await query(tx, `
-        INSERT INTO job (id, kind, key, payload, status, run_at, attempts, max_attempts, created_at, updated_at)
-        VALUES ($1::uuid, $2::text, $3::text, $4::jsonb, 'pending', $5::timestamptz, 0, $6::int, now(), now())
-        ON CONFLICT (key) DO UPDATE SET
-          run_at = CASE WHEN job.status IN ('done', 'failed') THEN EXCLUDED.run_at
-            -- A running job is asked for once more: its due time moves past the one it was claimed
-            -- with, which complete() reads as "run again" instead of "done".
-            WHEN job.status = 'running' THEN GREATEST(job.run_at + interval '1 millisecond', EXCLUDED.run_at)
-            ELSE LEAST(job.run_at, EXCLUDED.run_at) END,
-          payload = EXCLUDED.payload,
-          attempts = CASE WHEN job.status IN ('done', 'failed') THEN 0 ELSE job.attempts END,
-          max_attempts = EXCLUDED.max_attempts,
-          status = CASE WHEN job.status = 'running' THEN job.status ELSE 'pending'::"JobStatus" END,
-          updated_at = now()`,
-      [newId(), job.kind, job.key, JSON.stringify(job.payload ?? {}), job.runAt ?? new Date(), job.maxAttempts ?? 10])
+      const values: unknown[] = []
+      await query(tx, enqueueStatement(job, values), values)
     },
 
     /** Inserts a job only if its key was never used (slot jobs: one per slot, ever). */

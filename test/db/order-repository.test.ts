@@ -6,11 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openDatabase, type Database } from '../../src/db/database.js'
 import { createIdempotencyRepository } from '../../src/db/idempotency-repository.js'
 import { createModuleRepository } from '../../src/db/module-repository.js'
-import { createOrderRepository, type OrderRow } from '../../src/db/order-repository.js'
+import { createOrderRepository, SpendLimitError, StatusMovedError, type OrderRow, type SpendLimits } from '../../src/db/order-repository.js'
 import { together, transaction } from '../../src/db/sql.js'
-import { createEvents } from '../../src/domain/events.js'
+import { createEvents, eventStatementParts } from '../../src/domain/events.js'
 import { createPurchaseSwitch, pauseStateOf, PAUSE_SETTING } from '../../src/domain/purchases.js'
-import { createJobQueue } from '../../src/jobs/queue.js'
+import { enqueueStatement } from '../../src/jobs/queue.js'
 import { createLogger } from '../../src/logger.js'
 import { createTestDatabase, type TestDatabase } from '../support/app.js'
 
@@ -152,21 +152,40 @@ describe('order repository (plain SQL)', () => {
     expect((await repo.unresolvedAttempts('acct')).map((a) => [a.id, a.state])).toEqual([[sparse.id, 'unknown']])
   })
 
-  it('counts today\'s orders and amount of a caller, leaving out failures that bought nothing', async () => {
+  it('counts today\'s orders and amount of a caller with the new one, leaving out failures that bought nothing', async () => {
     const repo = createOrderRepository(db.prisma, db.pool)
-    const before = await repo.spentToday('spender')
-    expect(before).toEqual({ count: 0, amount: '0.00' })
-    await repo.insert({ ...newOrder('01900000-0000-7000-8000-0000000000f1', 'svc-s1'), caller: 'spender', amount: '10.05' })
-    await repo.insert({ ...newOrder('01900000-0000-7000-8000-0000000000f2', 'svc-s2'), caller: 'spender', amount: '0.95' })
-    await repo.insert({ ...newOrder('01900000-0000-7000-8000-0000000000f3', 'svc-s3'), caller: 'spender', amount: '99.00', status: 'failed' as never })
-    const spent = await transaction(db.pool, (tx) => repo.spentToday('spender', new Date(), tx))
-    expect(spent).toEqual({ count: 2, amount: '11.00' })
-    expect(await db.prisma.$transaction((tx) => repo.spentToday('spender', new Date(), tx))).toEqual(spent)
-    // The day is the one of the given time: an order made just before midnight counts for its own day.
+    let n = 0
+    const purchase = (caller: string, amount: string, limits: SpendLimits, createdAt = new Date()) => {
+      n++
+      const id = `01900000-0000-7000-8000-0000000f${String(n).padStart(4, '0')}`
+      const order = { ...newOrder(id, `svc-spend-${n}`), caller, amount, createdAt, updatedAt: createdAt }
+      const attempt = { id: `01900000-0000-7000-8000-0000000e${String(n).padStart(4, '0')}`, orderId: id, accountKey: 'acct-s', command: 'PurchaseServices', state: 'sending' as const, caller, requestId: 'r', startedAt: createdAt }
+      return repo.insertPurchase({ order, attempt, spend: limits }).then(() => id)
+    }
+    const roomy = { maxCount: 100, maxAmount: '1000.00' }
+    await purchase('spender', '10.05', roomy)
+    await purchase('spender', '0.95', roomy)
+    // A failure that bought nothing does not count; one that named a certificate does.
+    const failed = await purchase('spender', '99.00', roomy)
+    await repo.update(failed, { status: 'failed' })
+    // Two orders (11.00) count: a third is the limit of three, a fourth is refused.
+    await purchase('spender', '1.00', { maxCount: 3, maxAmount: '1000.00' })
+    const refused = purchase('spender', '1.00', { maxCount: 3, maxAmount: '1000.00' })
+    await expect(refused).rejects.toBeInstanceOf(SpendLimitError)
+    await expect(refused).rejects.toMatchObject({ limit: 'count', count: 3, amount: '12.00' })
+    // The amount: 12.00 spent, so 8.00 more reaches 20.00 exactly and 8.01 goes past it.
+    await expect(purchase('spender', '8.01', { maxCount: 100, maxAmount: '20.00' })).rejects.toMatchObject({ limit: 'amount', count: 3, amount: '12.00' })
+    const refusedIds = [`01900000-0000-7000-8000-0000000f${String(n - 1).padStart(4, '0')}`, `01900000-0000-7000-8000-0000000f${String(n).padStart(4, '0')}`]
+    for (const id of refusedIds) expect(await prismaOrder(id)).toBeNull()
+    expect(await db.prisma.serviceLock.findUnique({ where: { serviceId: `svc-spend-${n}` } })).toBeNull()
+    await purchase('spender', '8.00', { maxCount: 100, maxAmount: '20.00' })
+    // Another caller's day is its own.
+    await purchase('other-spender', '5.00', { maxCount: 1, maxAmount: '5.00' })
+    // The day is the one of the order's time: an order made just before midnight counts for its own day.
     const lastMinute = new Date(Date.UTC(2026, 10, 30, 23, 59, 59, 999))
-    await repo.insert({ ...newOrder('01900000-0000-7000-8000-0000000000f4', 'svc-s4'), caller: 'late', amount: '3.00', createdAt: lastMinute, updatedAt: lastMinute })
-    expect(await repo.spentToday('late', lastMinute)).toEqual({ count: 1, amount: '3.00' })
-    expect(await repo.spentToday('late', new Date(lastMinute.getTime() + 1))).toEqual({ count: 0, amount: '0.00' })
+    await purchase('late', '3.00', roomy, lastMinute)
+    await expect(purchase('late', '3.00', { maxCount: 1, maxAmount: '100.00' }, lastMinute)).rejects.toMatchObject({ limit: 'count', count: 1 })
+    await purchase('late', '3.00', { maxCount: 1, maxAmount: '100.00' }, new Date(lastMinute.getTime() + 1))
   })
 })
 
@@ -220,7 +239,7 @@ describe('a purchase recorded in one statement', () => {
     const key = await keys.claim('shop', 'purchase-1', 'POST', '/orders', 'e'.repeat(64))
     const orderId = '01900000-0000-7000-8000-0000000001a1'
     const attempt = { id: '01900000-0000-7000-8000-0000000001a2', orderId, accountKey: 'acct-p', command: 'PurchaseServices', state: 'sending' as const, caller: 'shop', requestId: 'r', startedAt: new Date(), snapshot: { maxCertId: 7 } }
-    const recorded = await transaction(db.pool, (tx) => repo.insertPurchase({ order: newOrder(orderId, 'svc-p'), attempt, idempotencyKeyId: key?.id as string }, tx))
+    const recorded = await repo.insertPurchase({ order: newOrder(orderId, 'svc-p'), attempt, idempotencyKeyId: key?.id as string })
     expect(recorded.order).toEqual(await prismaOrder(orderId))
     expect(recorded.attempt).toEqual(await db.prisma.orderAttempt.findUnique({ where: { id: attempt.id } }))
     expect(await db.prisma.serviceLock.findUnique({ where: { serviceId: 'svc-p' } })).toMatchObject({ orderId })
@@ -228,17 +247,53 @@ describe('a purchase recorded in one statement', () => {
 
     // A second open order for the service: refused on the lock, and none of its rows remain.
     const second = '01900000-0000-7000-8000-0000000001b1'
-    const failed = transaction(db.pool, (tx) => repo.insertPurchase({ order: newOrder(second, 'svc-p'), attempt: { ...attempt, id: '01900000-0000-7000-8000-0000000001b2', orderId: second } }, tx))
+    const failed = repo.insertPurchase({ order: newOrder(second, 'svc-p'), attempt: { ...attempt, id: '01900000-0000-7000-8000-0000000001b2', orderId: second } })
     await expect(failed).rejects.toMatchObject({ code: '23505', constraint: 'service_lock_pkey' })
     expect(await prismaOrder(second)).toBeNull()
     expect(await db.prisma.orderAttempt.findUnique({ where: { id: '01900000-0000-7000-8000-0000000001b2' } })).toBeNull()
 
     // An idempotency key that is gone (its request's claim): nothing is recorded, so nothing is bought.
     const third = '01900000-0000-7000-8000-0000000001c1'
-    const orphan = transaction(db.pool, (tx) => repo.insertPurchase({ order: newOrder(third, 'svc-p3'), attempt: { ...attempt, id: '01900000-0000-7000-8000-0000000001c2', orderId: third }, idempotencyKeyId: '01900000-0000-7000-8000-0000000001cf' }, tx))
+    const orphan = repo.insertPurchase({ order: newOrder(third, 'svc-p3'), attempt: { ...attempt, id: '01900000-0000-7000-8000-0000000001c2', orderId: third }, idempotencyKeyId: '01900000-0000-7000-8000-0000000001cf' })
     await expect(orphan).rejects.toThrow(/idempotency key .* is gone/)
     expect(await prismaOrder(third)).toBeNull()
     expect(await db.prisma.serviceLock.findUnique({ where: { serviceId: 'svc-p3' } })).toBeNull()
+  })
+})
+
+describe('a purchase confirmed in one statement', () => {
+  it('ends the attempt and changes the order with its event and job while the order is as expected, else writes nothing', async () => {
+    const repo = createOrderRepository(db.prisma, db.pool)
+    const orderId = '01900000-0000-7000-8000-0000000003a1'
+    const attempt = { id: '01900000-0000-7000-8000-0000000003a2', orderId, accountKey: 'acct-c', command: 'PurchaseServices', state: 'sending' as const, caller: 'shop', requestId: 'r', startedAt: new Date() }
+    const placed = await repo.insertPurchase({ order: newOrder(orderId, 'svc-confirm'), attempt })
+    const event = { type: 'order.status_changed' as const, orderId, moduleId, data: { from: 'purchasing', to: 'awaiting_configuration' } }
+    const also = (values: unknown[]) => [
+      `sync AS (${enqueueStatement({ kind: 'order.sync', key: `sync:${orderId}`, payload: { orderId }, runAt: new Date() }, values)})`,
+      eventStatementParts('01900000-0000-7000-8000-0000000003a9', event, values, 'ev0')
+    ].join(',\n')
+    const changes = { status: 'awaiting_configuration' as const, enomCertId: '777', enomStatusId: 1 }
+
+    // Not in the expected status: nothing of it is written.
+    await expect(repo.changeWithAttempt(orderId, 'processing', changes, { id: attempt.id, changes: { state: 'succeeded', result: { certId: '777' } } }, also))
+      .rejects.toBeInstanceOf(StatusMovedError)
+    expect(await prismaOrder(orderId)).toEqual(placed.order)
+    expect((await db.prisma.orderAttempt.findUnique({ where: { id: attempt.id } }))?.state).toBe('sending')
+    expect(await db.prisma.job.findUnique({ where: { key: `sync:${orderId}` } })).toBeNull()
+    expect(await db.prisma.outboxEvent.findUnique({ where: { id: '01900000-0000-7000-8000-0000000003a9' } })).toBeNull()
+
+    const done = await repo.changeWithAttempt(orderId, 'purchasing', changes, { id: attempt.id, changes: { state: 'succeeded', result: { certId: '777' } } }, also)
+    expect(done.order).toEqual(await prismaOrder(orderId))
+    expect(done.order).toMatchObject({ status: 'awaiting_configuration', enomCertId: '777', version: placed.order.version + 1 })
+    expect(done.attempt).toEqual(await db.prisma.orderAttempt.findUnique({ where: { id: attempt.id } }))
+    expect(done.attempt).toMatchObject({ state: 'succeeded', result: { certId: '777' } })
+    expect(await db.prisma.job.findUnique({ where: { key: `sync:${orderId}` } })).toMatchObject({ kind: 'order.sync', status: 'pending' })
+    expect(await db.prisma.outboxEvent.findUnique({ where: { id: '01900000-0000-7000-8000-0000000003a9' } })).toMatchObject({ type: 'order.status_changed', orderId })
+    // Still open: the service's lock stays; a final status would release it.
+    expect(await db.prisma.serviceLock.findUnique({ where: { serviceId: 'svc-confirm' } })).toMatchObject({ orderId })
+    const closed = await repo.changeWithAttempt(orderId, 'awaiting_configuration', { status: 'closed' as const }, { id: attempt.id, changes: { state: 'succeeded' } })
+    expect(closed.order.status).toBe('closed')
+    expect(await db.prisma.serviceLock.findUnique({ where: { serviceId: 'svc-confirm' } })).toBeNull()
   })
 })
 
@@ -292,7 +347,7 @@ describe('statements issued together (pipelined)', () => {
 
 describe('events (plain SQL)', () => {
   it('delivers to a subscription whose event types are NULL (every type), like Prisma read it, and only to the interested others', async () => {
-    const events = createEvents({ queue: createJobQueue(db.prisma, db.pool) })
+    const events = createEvents()
     const subs = { all: '01900000-0000-7000-8000-0000000001e1', nullTypes: '01900000-0000-7000-8000-0000000001e2', other: '01900000-0000-7000-8000-0000000001e3', wanted: '01900000-0000-7000-8000-0000000001e4' }
     const types: Record<string, string[] | null> = { all: [], nullTypes: null, other: ['task.created'], wanted: ['order.created'] }
     for (const [name, subId] of Object.entries(subs)) {

@@ -5,9 +5,9 @@ import type { Logger } from 'pino'
 import type { Prisma as PrismaClient } from '../../db/database.js'
 import type { ModuleRepository, ModuleRow } from '../../db/module-repository.js'
 import type pg from 'pg'
-import type { AttemptRow, NewAttempt, OrderRepository, OrderRow } from '../../db/order-repository.js'
-import { together, transaction, type Sql, type SqlTx } from '../../db/sql.js'
-import type { JobQueue } from '../../jobs/queue.js'
+import type { AttemptChanges, AttemptRow, NewAttempt, OrderRepository, OrderRow } from '../../db/order-repository.js'
+import type { Sql } from '../../db/sql.js'
+import type { JobQueue, NewJob } from '../../jobs/queue.js'
 import { EnomError, isEnomError } from '../../enom/errors.js'
 import type { BalanceService } from '../balance.js'
 import type { CallScope, EnomCall, EnomGateway } from '../enom-gateway.js'
@@ -134,7 +134,7 @@ export function outcomeUnknown (err: EnomError, money: boolean): boolean {
 
 /**
  * Makes one money-spending or state-changing eNom call: the attempt row is committed before the
- * call is sent (`prepare` may add to that transaction), the call is sent once, and the attempt
+ * call is sent (`record` may write more with it), the call is sent once, and the attempt
  * ends succeeded, failed (nothing happened at eNom) or unknown (reconciliation decides).
  */
 export async function attemptCall<T> (deps: OrderDeps, input: {
@@ -145,10 +145,10 @@ export async function attemptCall<T> (deps: OrderDeps, input: {
   scope: CallScope
   caller?: string
   snapshot?: Record<string, unknown>
-  /** Writes that go with the attempt row; it may insert the attempt itself (one statement) and return it. */
-  prepare?: (tx: SqlTx, attempt: NewAttempt) => Promise<AttemptRow | undefined>
-  /** On success, more writes in the transaction that records it (one commit instead of several). */
-  settle?: (tx: SqlTx, result: T) => Promise<void>
+  /** Records the attempt together with what goes with it (one statement that commits on its own). */
+  record?: (attempt: NewAttempt) => Promise<AttemptRow>
+  /** On success, records the attempt's end (`record`) and what goes with it, instead of only the end. */
+  finish?: (attempt: AttemptRow, record: AttemptChanges, result: T) => Promise<AttemptRow>
   call: EnomCall<T>
 }): Promise<AttemptOutcome<T>> {
   const newAttempt: NewAttempt = {
@@ -162,22 +162,12 @@ export async function attemptCall<T> (deps: OrderDeps, input: {
     requestId: input.scope.requestId ?? null,
     startedAt: new Date()
   }
-  const attempt = await transaction(deps.pool, async (tx) => {
-    // `prepare` first: it may create the order the attempt belongs to.
-    const recorded = await input.prepare?.(tx, newAttempt)
-    return recorded ?? deps.orders.insertAttempt(newAttempt, tx)
-  })
+  const attempt = await (input.record ?? ((a: NewAttempt) => deps.orders.insertAttempt(a)))(newAttempt)
   const target = await targetFor(deps, input.module, input.order.id)
   try {
     const result = await deps.gateway.call(target, input.command, input.scope, input.call)
     const record = { state: 'succeeded' as const, result: result ?? {} }
-    const settle = input.settle
-    const done = settle
-      ? await transaction(deps.pool, async (tx) => {
-        const [row] = await together([deps.orders.finishAttempt(attempt.id, record, tx), settle(tx, result)] as const)
-        return row
-      })
-      : await deps.orders.finishAttempt(attempt.id, record)
+    const done = input.finish ? await input.finish(attempt, record, result) : await deps.orders.finishAttempt(attempt.id, record)
     return { kind: 'succeeded', result, attempt: done }
   } catch (err) {
     if (!isEnomError(err)) {
@@ -202,9 +192,14 @@ export async function scheduleReconcile (deps: OrderDeps, attemptId: string, tx?
   if (delayMs === 0) deps.wakeJobs()
 }
 
+/** An order's status sync, due in `delayMs`. */
+export function syncJob (orderId: string, delayMs: number): NewJob {
+  return { kind: 'order.sync', key: `sync:${orderId}`, payload: { orderId, idle: 0 }, runAt: new Date(Date.now() + delayMs), maxAttempts: 10 }
+}
+
 /** Schedules (or advances) an order's status sync. */
 export async function scheduleSync (deps: OrderDeps, orderId: string, delayMs = 0, tx?: Sql): Promise<void> {
-  await deps.jobs.enqueue({ kind: 'order.sync', key: `sync:${orderId}`, payload: { orderId, idle: 0 }, runAt: new Date(Date.now() + delayMs), maxAttempts: 10 }, tx)
+  await deps.jobs.enqueue(syncJob(orderId, delayMs), tx)
   if (delayMs === 0) deps.wakeJobs()
 }
 

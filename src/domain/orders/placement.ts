@@ -4,19 +4,22 @@
 // unknown (reconciliation, never a second purchase). Purchases on one eNom account run side by
 // side; while one of them has an unknown outcome, new ones on that account wait for its verdict.
 import type { ModuleRow } from '../../db/module-repository.js'
-import type { OrderRow } from '../../db/order-repository.js'
+import { SpendLimitError, StatusMovedError, type OrderRow } from '../../db/order-repository.js'
 import { isUniqueViolation } from '../../db/errors.js'
-import { together, type Sql } from '../../db/sql.js'
+import { together, transaction } from '../../db/sql.js'
 import type { CreateOrder } from '../../schemas/orders.js'
 import type { EnomError } from '../../enom/errors.js'
 import type { BalanceView } from '../balance.js'
 import type { CallScope } from '../enom-gateway.js'
 import { AppError, badRequest, conflict, serviceUnavailable } from '../errors.js'
+import { eventStatementParts } from '../events.js'
+import { statusEvents } from '../order-events.js'
+import { enqueueStatement } from '../../jobs/queue.js'
 import { newId } from '../ids.js'
 import { PAUSE_SETTING, pauseStateOf, refuseIfPaused, type PauseState } from '../purchases.js'
 import { compareMoney, fromCents, toCents } from '../money.js'
 import type { ProductView } from '../products.js'
-import { accountOf, attemptCall, getOrder, problemFor, scheduleReconcile, scheduleSync, type OrderDeps } from './context.js'
+import { accountOf, attemptCall, getOrder, problemFor, scheduleReconcile, scheduleSync, syncJob, type OrderDeps } from './context.js'
 import { chooseModule, namedModule } from './selection.js'
 import { certIdByOrderId, sharedSnapshotOf, snapshotOf } from './snapshots.js'
 import { checkConfiguration, checkDcvMethod, checkSans, checkWildcard, type CheckedConfiguration } from './validate.js'
@@ -116,61 +119,72 @@ export async function placeOrder (deps: OrderDeps, input: CreateOrder, caller: s
       scope,
       caller,
       snapshot: { maxCertId: snapshot, prodType: product.prodType, startedAt: new Date().toISOString() },
-      prepare: async (tx, attempt) => {
-        // The order's time, from this process's clock as every order's is: the day the limits
-        // count is the day of this timestamp, so the order always counts itself.
+      // One statement records the purchase before it is sent and commits on its own: the order
+      // with its lock, key and attempt, its event, and the checks that must hold — the key still
+      // claimed, the caller's day (this order included) within the spend limits, counted under the
+      // caller's lock with everything committed before. The order's time is this process's clock,
+      // as every order's is: the day the limits count is the day of this timestamp.
+      record: async (attempt) => {
         const createdAt = new Date()
-        // Three statements that go out together and run in this order: the order with its lock,
-        // key and attempt; its event; last, so that the caller's orders wait for each other only
-        // for the commit, the day's orders (this one included) counted under the caller's lock
-        // with everything committed before.
-        const [recorded] = await together([
-          deps.orders.insertPurchase({
-            order: {
-              id: orderId,
-              moduleId: module.id,
-              caller,
-              serviceId: input.serviceId,
-              environment: module.environment,
-              productCode: product.productCode,
-              prodType: product.prodType,
-              family: product.family,
-              years: input.years,
-              domain: input.domain.toLowerCase(),
-              sans,
-              status: 'purchasing',
-              amount: price,
-              renewalOfId: options.renewalOf?.id ?? null,
-              createdAt,
-              updatedAt: createdAt
-            },
-            attempt,
-            ...(options.idempotencyKeyId ? { idempotencyKeyId: options.idempotencyKeyId } : {})
-          }, tx).catch((err) => {
-            if (isUniqueViolation(err) && (err as { constraint?: string }).constraint === 'service_lock_pkey') {
-              throw conflict('ORDER_EXISTS', `service ${input.serviceId} already has an open order`)
-            }
-            throw err
-          }),
-          deps.events.emit(tx, {
+        const recorded = await deps.orders.insertPurchase({
+          order: {
+            id: orderId,
+            moduleId: module.id,
+            caller,
+            serviceId: input.serviceId,
+            environment: module.environment,
+            productCode: product.productCode,
+            prodType: product.prodType,
+            family: product.family,
+            years: input.years,
+            domain: input.domain.toLowerCase(),
+            sans,
+            status: 'purchasing',
+            amount: price,
+            renewalOfId: options.renewalOf?.id ?? null,
+            createdAt,
+            updatedAt: createdAt
+          },
+          attempt,
+          ...(options.idempotencyKeyId ? { idempotencyKeyId: options.idempotencyKeyId } : {}),
+          spend: { maxCount: deps.settings.dailyCountLimit, maxAmount: deps.settings.dailyAmountLimit },
+          also: (values) => eventStatementParts(newId(), {
             type: 'order.created',
             orderId,
             moduleId: module.id,
             data: { orderId, serviceId: input.serviceId, moduleId: module.id, productCode: product.productCode, years: input.years, domain: input.domain.toLowerCase(), status: 'purchasing', renewalOf: options.renewalOf?.id ?? null, caller }
-          }),
-          checkDailyLimits(deps, caller, price, createdAt, tx)
-        ] as const)
+          }, values)
+        }).catch((err: unknown) => { throw purchaseRefusal(deps, err, caller, price, input.serviceId) })
         placed = recorded.order
         return recorded.attempt
       },
       call: (c, creds, ctx) => c.purchaseServices(creds, { service: product.productCode, numYears: input.years }, ctx),
-      // The usual answer names the certificate: the order, its attempt and its sync commit together.
-      settle: async (tx, result) => {
-        if (!result.certId) return
-        ;[confirmed] = await together([
-          deps.orders.update(orderId, boughtChanges(result, price), tx),
-          scheduleSync(deps, orderId, deps.settings.syncIntervalMs, tx)
-        ] as const)
+      // The usual answer names the certificate: the attempt's end, the order's change, its event
+      // and its sync job commit together, in one statement while the order is still 'purchasing'
+      // as recorded (else, as any change, in a transaction that reads the status it changes from).
+      finish: async (attempt, record, result) => {
+        if (!result.certId) return deps.orders.finishAttempt(attempt.id, record)
+        const changes = boughtChanges(result, price)
+        // The events read the order's names and statuses, not its amount.
+        const events = statusEvents('purchasing', { ...(placed as OrderRow), ...changes, amount: (placed as OrderRow).amount })
+        try {
+          const done = await deps.orders.changeWithAttempt(orderId, 'purchasing', changes, { id: attempt.id, changes: record }, (values) =>
+            [`sync AS (${enqueueStatement(syncJob(orderId, deps.settings.syncIntervalMs), values)})`,
+              ...events.map((event, i) => eventStatementParts(newId(), event, values, `ev${i}`))].join(',\n'))
+          confirmed = done.order
+          return done.attempt
+        } catch (err) {
+          if (!(err instanceof StatusMovedError)) throw err
+          return transaction(deps.pool, async (tx) => {
+            const [finished, updated] = await together([
+              deps.orders.finishAttempt(attempt.id, record, tx),
+              deps.orders.update(orderId, changes, tx),
+              scheduleSync(deps, orderId, deps.settings.syncIntervalMs, tx)
+            ] as const)
+            confirmed = updated
+            return finished
+          })
+        }
       }
     })
     const row = placed as unknown as OrderRow
@@ -234,17 +248,17 @@ function boughtChanges (result: { certId?: string, orderId?: string, orderAmount
   }
 }
 
-/** The day's orders of the caller, counted with the new one (inserted in `tx`), within the limits. */
-async function checkDailyLimits (deps: OrderDeps, caller: string, price: string, createdAt: Date, tx: Sql): Promise<void> {
-  const withThis = await deps.orders.spentToday(caller, createdAt, tx)
-  const before = { count: withThis.count - 1, amount: fromCents(toCents(withThis.amount) - toCents(price)) }
+/** What the statement recording a purchase refused, as the caller's problem (else the error as it is). */
+function purchaseRefusal (deps: OrderDeps, err: unknown, caller: string, price: string, serviceId: string): unknown {
+  if (isUniqueViolation(err) && (err as { constraint?: string }).constraint === 'service_lock_pkey') {
+    return conflict('ORDER_EXISTS', `service ${serviceId} already has an open order`)
+  }
+  if (!(err instanceof SpendLimitError)) return err
   const { dailyCountLimit, dailyAmountLimit } = deps.settings
-  if (withThis.count > dailyCountLimit) {
-    throw conflict('SPEND_LIMIT_REACHED', `caller ${caller} placed ${before.count} order(s) today; the daily limit is ${dailyCountLimit} (SPEND_LIMIT_DAILY_COUNT)`)
+  if (err.limit === 'count') {
+    return conflict('SPEND_LIMIT_REACHED', `caller ${caller} placed ${err.count} order(s) today; the daily limit is ${dailyCountLimit} (SPEND_LIMIT_DAILY_COUNT)`)
   }
-  if (compareMoney(withThis.amount, dailyAmountLimit) > 0) {
-    throw conflict('SPEND_LIMIT_REACHED', `this order (${price} USD) would take caller ${caller} past the daily amount limit of ${dailyAmountLimit} USD (spent today: ${before.amount}; SPEND_LIMIT_DAILY_AMOUNT)`)
-  }
+  return conflict('SPEND_LIMIT_REACHED', `this order (${price} USD) would take caller ${caller} past the daily amount limit of ${dailyAmountLimit} USD (spent today: ${err.amount}; SPEND_LIMIT_DAILY_AMOUNT)`)
 }
 
 /** A settled read's value, or its rejection thrown. */
