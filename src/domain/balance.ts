@@ -59,11 +59,13 @@ export function createBalanceService (deps: BalanceDeps) {
   const now = deps.now ?? Date.now
   // The reading and the module as it was when it was read: a fresh entry answers on its own,
   // without the database. A change to the module on this instance drops its entry (forget).
-  const cache = new Map<string, { reading: BalanceReading, row: ModuleRow }>()
+  const cache = new Map<string, { reading: BalanceReading, row: ModuleRow, view?: BalanceView }>()
   const inflight = new Map<string, Promise<{ reading: BalanceReading, kept: Promise<void> }>>()
   const keeping = new Set<Promise<void>>()
   const answering = new Map<string, Promise<BalanceView>>()
   const ttlMs = deps.ttlSeconds * 1000
+
+  const ageOf = (reading: BalanceReading) => Math.max(0, Math.round((now() - reading.fetchedAt.getTime()) / 1000))
 
   function view (row: ModuleRow, reading: BalanceReading, source: 'live' | 'cache', stale = false, error?: BalanceView['error']): BalanceView {
     const minimal = row.minimalBalance === null ? null : row.minimalBalance.toFixed(2)
@@ -79,7 +81,7 @@ export function createBalanceService (deps: BalanceDeps) {
       fetchedAt: reading.fetchedAt.toISOString(),
       source,
       stale,
-      ageSeconds: Math.max(0, Math.round((now() - reading.fetchedAt.getTime()) / 1000)),
+      ageSeconds: ageOf(reading),
       ...(error ? { error } : {})
     }
   }
@@ -124,7 +126,10 @@ export function createBalanceService (deps: BalanceDeps) {
      */
     cached (moduleId: string): BalanceView | undefined {
       const entry = cache.get(moduleId)
-      return entry && fresh(entry.reading) ? view(entry.row, entry.reading, 'cache') : undefined
+      if (!entry || !fresh(entry.reading)) return undefined
+      // The view of an entry changes only in its age: made once, aged on each answer.
+      entry.view ??= view(entry.row, entry.reading, 'cache')
+      return { ...entry.view, ageSeconds: ageOf(entry.reading) }
     },
 
     /**

@@ -74,7 +74,6 @@ const FRAMEWORK_ERRORS: Record<string, { status: number, code: string, title: st
   FST_ERR_CTP_INVALID_TYPE: { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', title: 'Unsupported media type' },
   FST_ERR_CTP_INVALID_CHARSET: { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', title: 'Unsupported media type' },
   FST_ERR_BAD_URL: { status: 400, code: 'BAD_URL', title: 'Bad request' },
-  FST_UNDER_PRESSURE: { status: 503, code: 'OVERLOADED', title: 'Service unavailable' },
   FST_ERR_ASYNC_CONSTRAINT: { status: 400, code: 'BAD_REQUEST', title: 'Bad request' }
 }
 

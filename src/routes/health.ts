@@ -18,9 +18,6 @@ export interface HealthRoutesOptions {
   startedAt: number
 }
 
-/** Health checks answer even when the service sheds load: they are how ops see it. */
-const stayUp = () => undefined
-
 const healthRoutes: FastifyPluginAsyncTypebox<HealthRoutesOptions> = async (app, { probe, version, startedAt }) => {
   const readiness = async () => {
     const { db } = await probe.check()
@@ -40,13 +37,13 @@ const healthRoutes: FastifyPluginAsyncTypebox<HealthRoutesOptions> = async (app,
     ['/health', 'getHealth', 'Service and database status'],
     ['/health/ready', 'getReadiness', 'Readiness (same as /health)']
   ] as const) {
-    app.get(url, { config: { permission: 'public', pressureHandler: stayUp, rateLimit: false }, schema: schema(operationId, summary) }, async (_request, reply) => {
+    app.get(url, { config: { permission: 'public' }, schema: schema(operationId, summary) }, async (_request, reply) => {
       const { code, body } = await readiness()
       return reply.header('cache-control', 'no-store').code(code).send(body)
     })
   }
   app.get('/health/live', {
-    config: { permission: 'public', pressureHandler: stayUp, rateLimit: false },
+    config: { permission: 'public' },
     schema: {
       tags: ['Health'],
       operationId: 'getLiveness',

@@ -64,6 +64,7 @@ describe('rate limits', () => {
       expect(limited.headers['content-type']).toMatch(/^application\/problem\+json/)
       expect(limited.json().code).toBe('RATE_LIMITED')
       expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0)
+      expect(limited.headers).toMatchObject({ 'x-ratelimit-limit': '5', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': limited.headers['retry-after'] })
       expect((await t.app.inject({ url: '/modules', headers: auth('billing') })).statusCode).toBe(200)
       const anonymous = []
       for (let i = 0; i < 4; i++) anonymous.push((await t.app.inject({ url: '/openapi.json' })).statusCode)
