@@ -28,15 +28,18 @@ const SHAPE: RowShape<IdempotencyRow> = {
 }
 const FIELDS = selectList(SHAPE)
 
+// Made once: the text is also its prepared statement's key.
+const CLAIM = `
+  INSERT INTO idempotency_key (id, caller, key, method, path, fingerprint, locked_at, created_at)
+  VALUES ($1::uuid, $2::text, $3::text, $4::text, $5::text, $6::text, now(), now())
+  ON CONFLICT (caller, key) DO NOTHING
+  RETURNING ${FIELDS}`
+
 export function createIdempotencyRepository (prisma: PrismaClient, pool: pg.Pool) {
   return {
     /** Inserts a held key; returns it, or null when (caller, key) exists already. */
     async claim (caller: string, key: string, method: string, path: string, fingerprint: string): Promise<IdempotencyRow | null> {
-      const rows = await query<Record<string, unknown>>(pool, `
-        INSERT INTO idempotency_key (id, caller, key, method, path, fingerprint, locked_at, created_at)
-        VALUES ($1::uuid, $2::text, $3::text, $4::text, $5::text, $6::text, now(), now())
-        ON CONFLICT (caller, key) DO NOTHING
-        RETURNING ${FIELDS}`, [newId(), caller, key, method, path, fingerprint])
+      const rows = await query<Record<string, unknown>>(pool, CLAIM, [newId(), caller, key, method, path, fingerprint])
       return rows[0] ? toModel(SHAPE, rows[0]) : null
     },
 

@@ -103,6 +103,18 @@ export const ATTEMPT_SHAPE = shapeOf<AttemptRow>(ATTEMPT_COLUMNS, [])
 const ORDER_FIELDS = selectList(ORDER_SHAPE)
 const ATTEMPT_FIELDS = selectList(ATTEMPT_SHAPE)
 
+// The statements of the order path that do not vary, made once: a statement's text is also the
+// key of its prepared statement, and a string made once is hashed once.
+const PLACEMENT_READS = `
+  SELECT ${selectList(ORDER_SHAPE, 'o', 'o.')}, ${selectList(MODULE_SHAPE, 'm', 'm.')},
+    s.value AS "s.value", s.updated_by AS "s.updatedBy", s.updated_at AS "s.updatedAt"
+  FROM (SELECT 1) AS one
+    LEFT JOIN service_lock l ON l.service_id = $1::text
+    LEFT JOIN certificate_order o ON o.id = l.order_id
+    LEFT JOIN processing_module m ON m.id = $2::uuid
+    LEFT JOIN setting s ON s.key = $3::text`
+const UNRESOLVED_ATTEMPTS = `SELECT ${ATTEMPT_FIELDS} FROM order_attempt WHERE account_key = $1::text AND state IN ('sending', 'unknown') ORDER BY started_at ASC`
+
 const toOrder = (row: Record<string, unknown>) => toModel(ORDER_SHAPE, row)
 const toAttempt = (row: Record<string, unknown>) => toModel(ATTEMPT_SHAPE, row)
 
@@ -169,14 +181,7 @@ export function createOrderRepository (prisma: PrismaClient, pool: pg.Pool, hook
      * service's open order, the module, and the setting row `settingKey` (the purchase switch).
      */
     async placementReads (serviceId: string, moduleId: string, settingKey: string): Promise<{ open: OrderRow | null, module: ModuleRow | null, setting: SettingRow | null }> {
-      const rows = await query<Record<string, unknown>>(pool, `
-        SELECT ${selectList(ORDER_SHAPE, 'o', 'o.')}, ${selectList(MODULE_SHAPE, 'm', 'm.')},
-          s.value AS "s.value", s.updated_by AS "s.updatedBy", s.updated_at AS "s.updatedAt"
-        FROM (SELECT 1) AS one
-          LEFT JOIN service_lock l ON l.service_id = $1::text
-          LEFT JOIN certificate_order o ON o.id = l.order_id
-          LEFT JOIN processing_module m ON m.id = $2::uuid
-          LEFT JOIN setting s ON s.key = $3::text`, [serviceId, moduleId, settingKey])
+      const rows = await query<Record<string, unknown>>(pool, PLACEMENT_READS, [serviceId, moduleId, settingKey])
       const row = rows[0] as Record<string, unknown>
       return {
         open: row['o.id'] === null ? null : toOrder(prefixed(row, 'o.')),
@@ -318,8 +323,7 @@ export function createOrderRepository (prisma: PrismaClient, pool: pg.Pool, hook
 
     /** Attempts on an eNom account whose outcome is not known yet: they block new purchases there. */
     async unresolvedAttempts (accountKey: string, tx: Sql = pool): Promise<AttemptRow[]> {
-      const rows = await query<Record<string, unknown>>(tx,
-        `SELECT ${ATTEMPT_FIELDS} FROM order_attempt WHERE account_key = $1::text AND state IN ('sending', 'unknown') ORDER BY started_at ASC`, [accountKey])
+      const rows = await query<Record<string, unknown>>(tx, UNRESOLVED_ATTEMPTS, [accountKey])
       return rows.map(toAttempt)
     },
 

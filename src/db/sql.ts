@@ -74,10 +74,17 @@ interface Connection {
   submittedNamedStatements: Record<string, string>
 }
 
-const QueryBase = pg.Query as unknown as new (config: { name: string, text: string, values: unknown[] }) => object
+const QueryBase = pg.Query as unknown as new (text: string, values: unknown[]) => object
 
 class PreparedQuery extends QueryBase {
   declare callback?: (err: Error | undefined, result: pg.QueryResult) => void
+
+  // Text and values as arguments, the name set after: given a config object, pg copies it
+  // property by property (descriptors and all) on every query.
+  constructor (config: { name: string, text: string, values: unknown[] }) {
+    super(config.text, config.values)
+    ;(this as unknown as QueryInternals).name = config.name
+  }
 
   prepare (connection: Connection): void {
     const self = this as unknown as QueryInternals
@@ -203,10 +210,21 @@ export interface RowShape<T> {
  * `alias` and the names prefixed with `prefix` if given (two shapes in one row).
  */
 export function selectList<T> (shape: RowShape<T>, alias?: string, prefix = ''): string {
-  return Object.entries(shape.columns as Record<string, string>)
-    .map(([field, column]) => `${alias ? qualify(column, alias) : column} AS "${prefix}${field}"`)
-    .join(', ')
+  // The statements that use a list are built per call; the lists themselves are made once.
+  let lists = selectLists.get(shape)
+  if (lists === undefined) selectLists.set(shape, lists = new Map())
+  const key = `${alias ?? ''}|${prefix}`
+  let list = lists.get(key)
+  if (list === undefined) {
+    list = Object.entries(shape.columns as Record<string, string>)
+      .map(([field, column]) => `${alias ? qualify(column, alias) : column} AS "${prefix}${field}"`)
+      .join(', ')
+    lists.set(key, list)
+  }
+  return list
 }
+
+const selectLists = new WeakMap<object, Map<string, string>>()
 
 function qualify (column: string, alias: string): string {
   const [name, ...cast] = column.split('::')
@@ -216,9 +234,23 @@ function qualify (column: string, alias: string): string {
 /** The fields of one shape in a row that holds several (read with `selectList(shape, alias, prefix)`), unprefixed. */
 export function prefixed (row: Record<string, unknown>, prefix: string): Record<string, unknown> {
   const out: Record<string, unknown> = {}
-  for (const [k, v] of Object.entries(row)) if (k.startsWith(prefix)) out[k.slice(prefix.length)] = v
+  // A statement's column names are the same strings on every row (the kept description): their
+  // unprefixed forms are cut once.
+  let names = unprefixed.get(prefix)
+  if (names === undefined) unprefixed.set(prefix, names = new Map())
+  for (const k in row) {
+    if (!k.startsWith(prefix)) continue
+    let field = names.get(k)
+    if (field === undefined) {
+      field = k.slice(prefix.length)
+      if (names.size < 10_000) names.set(k, field)
+    }
+    out[field] = row[k]
+  }
   return out
 }
+
+const unprefixed = new Map<string, Map<string, string>>()
 
 /** A row read with `selectList` as the model's type (decimals as Prisma.Decimal). */
 export function toModel<T> (shape: RowShape<T>, row: Record<string, unknown>): T {
@@ -241,7 +273,13 @@ export function shapeOf<T> (columns: Columns<T>, decimals: Array<keyof T>, lists
   }
 }
 
-const columnName = (column: string) => column.split('::')[0] as string
+const columnNames = new Map<string, string>()
+/** A column's name without the cast it is read with (`id::text` → `id`). */
+function columnName (column: string): string {
+  let name = columnNames.get(column)
+  if (name === undefined) columnNames.set(column, name = column.split('::')[0] as string)
+  return name
+}
 
 /** A value as a statement parameter: JSON as text, decimals as text, the rest as pg takes it. */
 function param (value: unknown, type: string): unknown {

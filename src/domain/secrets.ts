@@ -82,6 +82,21 @@ export class SecretBox {
   }
 
   decrypt (envelope: string, associatedData: string): string {
+    // Each eNom call needs its module's password: an envelope opened once is kept (bounded), as
+    // the keys that open every envelope are kept in this process anyway.
+    const memo = `${associatedData}\n${envelope}`
+    let plain = this.opened.get(memo)
+    if (plain === undefined) {
+      plain = this.open(envelope, associatedData)
+      if (this.opened.size >= 1000) this.opened.clear()
+      this.opened.set(memo, plain)
+    }
+    return plain
+  }
+
+  private readonly opened = new Map<string, string>()
+
+  private open (envelope: string, associatedData: string): string {
     const parts = envelope.split(':')
     if (parts.length !== 5 || parts[0] !== VERSION) {
       throw new SecretsError('SECRET_UNREADABLE', 'stored secret is not a v1 envelope')

@@ -175,11 +175,25 @@ export class EnomClient {
     return this.transport.close()
   }
 
+  // A module's URL is judged the same way on every call (the allow-list is this client's): the
+  // verdicts are kept, a bounded set. Addresses are still checked when each connection is made.
+  private readonly verdicts = new Map<string, ReturnType<typeof checkApiUrl>>()
+
+  private urlVerdict (apiUrl: string): ReturnType<typeof checkApiUrl> {
+    let verdict = this.verdicts.get(apiUrl)
+    if (verdict === undefined) {
+      verdict = checkApiUrl(apiUrl, this.allowed)
+      if (this.verdicts.size >= 1000) this.verdicts.clear()
+      this.verdicts.set(apiUrl, verdict)
+    }
+    return verdict
+  }
+
   private async call<I, S extends TSchema> (cmd: Command<I, S>, creds: EnomCredentials, input: I, ctx?: CallContext): Promise<Static<S>> {
     const readOnly = cmd.kind === 'read'
     const log = ctx?.log ?? this.log
     const secrets = [creds.pw, creds.uid].filter((s) => typeof s === 'string' && s.length > 0)
-    const url = checkApiUrl(creds.apiUrl, this.allowed)
+    const url = this.urlVerdict(creds.apiUrl)
     if (!url.ok) {
       throw this.report(cmd.name, url.origin, 1, 0, log, readOnly, new EnomError({
         reason: 'url_not_allowed', command: cmd.name, delivery: 'not_sent', message: describeFailure(cmd.name, 'url_not_allowed', url.detail)

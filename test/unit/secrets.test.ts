@@ -41,6 +41,16 @@ describe('SecretBox', () => {
     expectCode(() => box.decrypt('plaintext-password', 'processing_module:1:password'), 'SECRET_UNREADABLE')
   })
 
+  it('still fails closed for another record once an envelope was opened (opened envelopes are kept)', () => {
+    const box = SecretBox.fromKeyring(`a:${keyA}`)
+    const envelope = box.encrypt('pa55word', 'processing_module:1:password')
+    expect(box.decrypt(envelope, 'processing_module:1:password')).toBe('pa55word')
+    expect(box.decrypt(envelope, 'processing_module:1:password')).toBe('pa55word')
+    expect(() => box.decrypt(envelope, 'processing_module:2:password')).toThrow(SecretsError)
+    // Another box (another key ring) does not share what this one opened.
+    expect(() => SecretBox.fromKeyring(`a:${keyB}`).decrypt(envelope, 'processing_module:1:password')).toThrow(SecretsError)
+  })
+
   it('parses key rings strictly without echoing keys', () => {
     expect(SecretBox.fromKeyring(keyA).activeKeyId).toMatch(/^k[0-9a-f]{10}$/)
     for (const bad of ['', 'short', `a:${keyA},a:${keyB}`, `bad id:${keyA}`, Buffer.alloc(16).toString('base64')]) {
