@@ -55,6 +55,9 @@ function persisted (row: ModuleRow): BalanceReading | undefined {
   return { balance: row.balance.toFixed(2), availableBalance: row.availableBalance.toFixed(2), fetchedAt: row.balanceFetchedAt }
 }
 
+/** How often at most an order's balance check writes its reading on the module. */
+export const KEEP_EVERY_MS = 1000
+
 export function createBalanceService (deps: BalanceDeps) {
   const now = deps.now ?? Date.now
   // The reading and the module as it was when it was read: a fresh entry answers on its own,
@@ -90,7 +93,7 @@ export function createBalanceService (deps: BalanceDeps) {
    * One eNom call per module at a time, whoever asks. The reading comes with the promise of its
    * keeping on the module: balance reads wait for it, an order's balance check does not.
    */
-  function fetchLive (row: ModuleRow, scope: CallScope): Promise<{ reading: BalanceReading, kept: Promise<void> }> {
+  function fetchLive (row: ModuleRow, scope: CallScope, background: boolean): Promise<{ reading: BalanceReading, kept: Promise<void> }> {
     let pending = inflight.get(row.id)
     if (!pending) {
       pending = (async () => {
@@ -98,10 +101,7 @@ export function createBalanceService (deps: BalanceDeps) {
         const result = await deps.gateway.call(target, 'GetBalance', scope, (c, creds, ctx) => c.getBalance(creds, ctx))
         const reading = { balance: result.balance, availableBalance: result.availableBalance, fetchedAt: new Date(now()) }
         cache.set(row.id, { reading, row })
-        const kept = deps.persist(row, reading)
-        keeping.add(kept)
-        kept.then(() => keeping.delete(kept), () => keeping.delete(kept))
-        return { reading, kept }
+        return { reading, kept: keep(row, reading, background) }
       })()
       // The next caller after this reading is kept reads eNom again; until then it shares it.
       pending.then(({ kept }) => kept, () => undefined).finally(() => inflight.delete(row.id)).catch(() => undefined)
@@ -110,8 +110,45 @@ export function createBalanceService (deps: BalanceDeps) {
     return pending
   }
 
+  // Keeping readings on the module. A reading nobody waits for (an order's balance check) is
+  // written at most once per KEEP_EVERY_MS per module: a busier module's newest reading is written
+  // when the interval is over (busy modules read eNom before every order, and each write is a
+  // commit). A reading somebody waits for is written at once, after any write still running.
+  const kept = new Map<string, { at: number, writing: Promise<void>, queued?: { row: ModuleRow, reading: BalanceReading }, timer?: NodeJS.Timeout }>()
+
+  function write (row: ModuleRow, reading: BalanceReading): Promise<void> {
+    const state = kept.get(row.id)
+    const before = state?.writing ?? Promise.resolve()
+    const writing = before.catch(() => undefined).then(() => deps.persist(row, reading))
+    kept.set(row.id, { at: now(), writing })
+    keeping.add(writing)
+    writing.then(() => keeping.delete(writing), () => keeping.delete(writing))
+    return writing
+  }
+
+  function flush (moduleId: string): void {
+    const state = kept.get(moduleId)
+    const queued = state?.queued
+    if (!state || !queued) return
+    clearTimeout(state.timer)
+    write(queued.row, queued.reading).catch((err: Error) => deps.onPersistError?.(err, moduleId))
+  }
+
+  function keep (row: ModuleRow, reading: BalanceReading, background: boolean): Promise<void> {
+    const state = kept.get(row.id)
+    if (!background || state === undefined || now() - state.at >= KEEP_EVERY_MS) {
+      clearTimeout(state?.timer)
+      return write(row, reading)
+    }
+    // A newer reading replaces the one waiting for the interval to end.
+    state.queued = { row, reading }
+    state.timer ??= setTimeout(() => flush(row.id), Math.max(0, state.at + KEEP_EVERY_MS - now()))
+    state.timer.unref?.()
+    return Promise.resolve()
+  }
+
   async function live (row: ModuleRow, scope: CallScope, waitForKeeping: boolean): Promise<BalanceReading> {
-    const { reading, kept } = await fetchLive(row, scope)
+    const { reading, kept } = await fetchLive(row, scope, !waitForKeeping)
     if (waitForKeeping) await kept
     else kept.catch((err: Error) => deps.onPersistError?.(err, row.id))
     return reading
@@ -177,6 +214,7 @@ export function createBalanceService (deps: BalanceDeps) {
 
     /** Resolves when every reading being kept is written (shutdown, before the pool closes). */
     async settle (): Promise<void> {
+      for (const id of [...kept.keys()]) flush(id)
       await Promise.allSettled([...keeping])
     },
 
