@@ -20,6 +20,12 @@ describe('Dockerfile', () => {
     expect(runtime.trim().split('\n').pop()).toBe('CMD ["node", "dist/server.js"]')
     expect(stages[0]).toMatch(/npm run build/)
   })
+
+  it('runs in production mode with two malloc arenas (the environment the benchmarks run the service with)', () => {
+    const runtime = stages[stages.length - 1]!
+    expect(runtime).toMatch(/^ENV NODE_ENV=production$/m)
+    expect(runtime).toMatch(/^ENV MALLOC_ARENA_MAX=2$/m)
+  })
 })
 
 describe('docker-compose.yml', () => {

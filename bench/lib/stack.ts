@@ -1,6 +1,7 @@
 // Starting what the scenarios measure: the service as shipped (`node dist/server.js`), the eNom
 // simulator (`node --import tsx src/simulator/main.ts`) and the baseline servers of bench/baselines.
 import { randomBytes } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { request } from 'undici'
 import { launch, waitForHttp, type Proc } from './proc.js'
@@ -75,11 +76,24 @@ export function publicConfig (env: Record<string, string>): Record<string, strin
   return out
 }
 
+/** The environment the production image gives the service: the Dockerfile's last stage's ENV lines. */
+export function imageEnv (): Record<string, string> {
+  const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8').split('\n')
+  const stage = dockerfile.slice(dockerfile.findLastIndex((line) => /^FROM\s/i.test(line)))
+  const env: Record<string, string> = {}
+  for (const line of stage) {
+    const m = /^ENV\s+([A-Z_][A-Z0-9_]*)=(\S+)\s*$/i.exec(line)
+    if (m) env[m[1] as string] = m[2] as string
+  }
+  if (env.NODE_ENV !== 'production') throw new Error('the Dockerfile\'s runtime stage does not set NODE_ENV=production')
+  return env
+}
+
 export async function startService (options: ServiceOptions): Promise<Service> {
   const port = await freePort()
   const env: Record<string, string> = {
-    // As the production image sets it (Dockerfile).
-    NODE_ENV: 'production',
+    // What the production image sets (the ENV lines of the Dockerfile's runtime stage).
+    ...imageEnv(),
     PORT: String(port),
     HOST: '127.0.0.1',
     LOG_LEVEL: 'info',
@@ -136,10 +150,10 @@ export interface Baseline {
   stop: () => Promise<number | null>
 }
 
-/** A baseline server of bench/baselines, run like the simulator (tsx), with LOG_LEVEL info. */
+/** A baseline server of bench/baselines, run like the simulator (tsx), with the image's environment and LOG_LEVEL info. */
 export async function startBaseline (name: string, script: string, env: Record<string, string>, ready: { path: string, status: number }): Promise<Baseline> {
   const port = await freePort()
-  const proc = launch({ name, args: ['--import', 'tsx', join(ROOT, 'bench', 'baselines', script)], env: { NODE_ENV: 'production', PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env } })
+  const proc = launch({ name, args: ['--import', 'tsx', join(ROOT, 'bench', 'baselines', script)], env: { ...imageEnv(), PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env } })
   const url = `http://127.0.0.1:${port}`
   await waitForHttp(proc, `${url}${ready.path}`, { timeoutMs: 30_000, status: ready.status })
   return { proc, url, stop: () => proc.stop() }
