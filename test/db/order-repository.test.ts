@@ -189,6 +189,33 @@ describe('order repository (plain SQL)', () => {
   })
 })
 
+describe('the daily limits under orders recorded at the same moment', () => {
+  it('count each order against the ones committed before it: no more pass than the limit', async () => {
+    // Each insert of this caller's orders sleeps a moment, so that all eight statements are inside
+    // their window at once; only the caller's lock then keeps them from counting past each other.
+    await db.pool.query(`CREATE FUNCTION racer_pause () RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN IF NEW.caller = 'racer' THEN PERFORM pg_sleep(0.3); END IF; RETURN NEW; END $$`)
+    await db.pool.query('CREATE TRIGGER racer_pause AFTER INSERT ON certificate_order FOR EACH ROW EXECUTE FUNCTION racer_pause()')
+    const wide = openDatabase({ url: database.url, max: 8, acquireTimeoutMs: 5000, log: createLogger('silent') })
+    try {
+      const repo = createOrderRepository(wide.prisma, wide.pool)
+      const results = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => {
+        const id = `01900000-0000-7000-8000-0000000004${String(i).padStart(2, '0')}`
+        const order = { ...newOrder(id, `svc-race-${i}`), caller: 'racer', amount: '1.00' }
+        const attempt = { id: `01900000-0000-7000-8000-0000000005${String(i).padStart(2, '0')}`, orderId: id, accountKey: 'acct-race', command: 'PurchaseServices', state: 'sending' as const, caller: 'racer', requestId: 'r', startedAt: new Date() }
+        return repo.insertPurchase({ order, attempt, spend: { maxCount: 3, maxAmount: '1000.00' } })
+      }))
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(3)
+      for (const r of results) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(SpendLimitError)
+      expect(await db.prisma.certificateOrder.count({ where: { caller: 'racer' } })).toBe(3)
+    } finally {
+      await wide.close()
+      await db.pool.query('DROP TRIGGER racer_pause ON certificate_order')
+      await db.pool.query('DROP FUNCTION racer_pause()')
+    }
+  })
+})
+
 describe('the reads an order for a named module starts with', () => {
   it('come back in one statement exactly as the three separate reads give them', async () => {
     const repo = createOrderRepository(db.prisma, db.pool)
