@@ -21,9 +21,12 @@ RUN npm run build
 
 FROM node:20.20-bookworm-slim AS runtime
 ENV NODE_ENV=production
-# glibc gives threads that allocate their own malloc arenas, and V8's compiler threads leave them
-# fragmented: with two arenas the service holds some 30-40 MB less (docs/BENCHMARKS.md, memory).
+# Memory (docs/BENCHMARKS.md, scenario 6): glibc gives threads that allocate their own malloc
+# arenas, and V8's compiler threads leave them fragmented (two arenas: some 30-40 MB less); and
+# V8's young generation may grow to three 16 MB semi-spaces under load (8 MB: some 20 MB less,
+# the same throughput).
 ENV MALLOC_ARENA_MAX=2
+ENV NODE_OPTIONS=--max-semi-space-size=8
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
 COPY scripts/prisma-generate.mjs scripts/
