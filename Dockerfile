@@ -22,10 +22,10 @@ RUN npm run build
 FROM node:20.20-bookworm-slim AS runtime
 ENV NODE_ENV=production
 # Memory (docs/BENCHMARKS.md, scenario 6): glibc gives threads that allocate their own malloc
-# arenas, and V8's compiler threads leave them fragmented (two arenas: some 30-40 MB less); and
-# V8's young generation may grow to three 16 MB semi-spaces under load (8 MB: some 20 MB less,
-# the same throughput).
-ENV MALLOC_ARENA_MAX=2
+# arenas, and V8's compiler threads leave them fragmented (one arena: some 30-50 MB less); and
+# V8's young generation may grow to 16 MB semi-spaces under load (8 MB: less memory, the same
+# throughput).
+ENV MALLOC_ARENA_MAX=1
 ENV NODE_OPTIONS=--max-semi-space-size=8
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./

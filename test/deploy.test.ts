@@ -21,10 +21,10 @@ describe('Dockerfile', () => {
     expect(stages[0]).toMatch(/npm run build/)
   })
 
-  it('runs in production mode with its memory settings (the environment the benchmarks run the service with)', () => {
+  it('runs in production mode with its memory settings (one malloc arena, 8 MB semi-spaces) (the environment the benchmarks run the service with)', () => {
     const runtime = stages[stages.length - 1]!
     expect(runtime).toMatch(/^ENV NODE_ENV=production$/m)
-    expect(runtime).toMatch(/^ENV MALLOC_ARENA_MAX=2$/m)
+    expect(runtime).toMatch(/^ENV MALLOC_ARENA_MAX=1$/m)
     expect(runtime).toMatch(/^ENV NODE_OPTIONS=--max-semi-space-size=8$/m)
   })
 })
