@@ -31,7 +31,7 @@ export function partitionOf (eventId: string, orderId: string | null | undefined
  * The parts of a statement (WITH items `name`, `name`_subscriptions, _deliveries and _jobs) that
  * record an event: its outbox row, and for each subscription that wants it a delivery and the job
  * that sends it. One statement whatever the number of subscriptions, so that an event can travel
- * inside another statement (the purchase's, db/order-repository.ts) and commit with it. A
+ * inside another statement (the purchase's, db/purchase-statements.ts) and commit with it. A
  * duplicate event (its dedupe key seen before) writes nothing; `ev` is then empty. Parameters are
  * appended to `values`.
  */

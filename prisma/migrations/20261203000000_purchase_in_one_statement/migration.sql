@@ -1,4 +1,4 @@
--- A purchase is recorded by one statement (src/db/order-repository.ts, insertPurchase): the order,
+-- A purchase is recorded by one statement (src/db/purchase-statements.ts, insertPurchase): the order,
 -- the service's lock, the idempotency key naming the order, the attempt, the order.created event,
 -- and the checks that must hold before any of it commits. Without a transaction around it, a
 -- check that fails must fail inside PostgreSQL; these are those checks.
