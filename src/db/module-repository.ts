@@ -2,7 +2,8 @@
 import { Prisma, type ProcessingModule } from '../generated/prisma/client.js'
 import type pg from 'pg'
 import type { Prisma as PrismaClient } from './database.js'
-import { assignments, query, runPrepared, selectList, toModel, type Columns, type RowShape, type Sql } from './sql.js'
+import { runPrepared } from './prepared-query.js'
+import { assignments, query, selectList, toModel, type Columns, type RowShape, type Sql } from './sql.js'
 
 export type ModuleRow = ProcessingModule
 

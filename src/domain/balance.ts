@@ -142,8 +142,10 @@ export function createBalanceService (deps: BalanceDeps) {
     }
     // A newer reading replaces the one waiting for the interval to end.
     state.queued = { row, reading }
-    state.timer ??= setTimeout(() => flush(row.id), Math.max(0, state.at + KEEP_EVERY_MS - now()))
-    state.timer.unref?.()
+    if (state.timer === undefined) {
+      state.timer = setTimeout(() => flush(row.id), Math.max(0, state.at + KEEP_EVERY_MS - now()))
+      state.timer.unref()
+    }
     return Promise.resolve()
   }
 

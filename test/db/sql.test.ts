@@ -4,7 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import pg from 'pg'
 import { openDatabase, type Database } from '../../src/db/database.js'
-import { query, runPrepared, transaction } from '../../src/db/sql.js'
+import { runPrepared } from '../../src/db/prepared-query.js'
+import { query, transaction } from '../../src/db/sql.js'
 import { createLogger } from '../../src/logger.js'
 import { createTestDatabase, type TestDatabase } from '../support/app.js'
 
