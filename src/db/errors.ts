@@ -30,3 +30,13 @@ export function isUniqueViolation (error: unknown): boolean {
   const e = error as { code?: unknown, cause?: { code?: unknown, originalCode?: unknown } }
   return e?.code === 'P2002' || e?.code === '23505' || e?.cause?.originalCode === '23505'
 }
+
+/**
+ * An error PostgreSQL itself reported for a statement (a SQLSTATE with a severity): the statement's
+ * transaction ended without writing anything. A connection lost on the way is not one: whether
+ * the statement committed is then not known.
+ */
+export function refusedByServer (err: unknown): boolean {
+  const e = err as { code?: unknown, severity?: unknown }
+  return typeof e?.severity === 'string' && typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code)
+}

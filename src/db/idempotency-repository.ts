@@ -5,6 +5,8 @@ import type pg from 'pg'
 import type { IdempotencyKey } from '../generated/prisma/client.js'
 import type { Prisma as PrismaClient } from './database.js'
 import { newId } from '../domain/ids.js'
+import { createGatherer, type Pending } from '../lib/gather.js'
+import { refusedByServer } from './errors.js'
 import { query, selectList, toModel, type RowShape } from './sql.js'
 
 export type IdempotencyRow = IdempotencyKey
@@ -28,19 +30,61 @@ const SHAPE: RowShape<IdempotencyRow> = {
 }
 const FIELDS = selectList(SHAPE)
 
-// Made once: the text is also its prepared statement's key.
+// Made once: the text is also its prepared statement's key. Both take a batch of keys (each
+// column an array): claims and outcomes ready in the same turn of the event loop share one
+// statement (lib/gather.ts).
 const CLAIM = `
   INSERT INTO idempotency_key (id, caller, key, method, path, fingerprint, locked_at, created_at)
-  VALUES ($1::uuid, $2::text, $3::text, $4::text, $5::text, $6::text, now(), now())
+  SELECT v.id, v.caller, v.key, v.method, v.path, v.fingerprint, now(), now()
+  FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) AS v (id, caller, key, method, path, fingerprint)
   ON CONFLICT (caller, key) DO NOTHING
   RETURNING ${FIELDS}`
+const COMPLETE = `
+  UPDATE idempotency_key k SET response_status = v.status, response_body = v.body::jsonb, completed_at = now(), locked_at = NULL
+  FROM unnest($1::uuid[], $2::int[], $3::text[]) AS v (id, status, body)
+  WHERE k.id = v.id`
+
+interface Claim { id: string, caller: string, key: string, method: string, path: string, fingerprint: string }
+interface Outcome { id: string, status: number, body: string | null }
+
+/** Sends `batch` with `send`; when PostgreSQL refuses a batch of several, each item goes on its own. */
+async function oneByOneIfRefused<T, R> (batch: Array<Pending<T, R>>, send: (batch: Array<Pending<T, R>>) => Promise<void>) {
+  try {
+    await send(batch)
+  } catch (err) {
+    if (batch.length === 1 || !refusedByServer(err)) throw err
+    await Promise.all(batch.map((p) => send([p]).catch(p.reject)))
+  }
+}
 
 export function createIdempotencyRepository (prisma: PrismaClient, pool: pg.Pool) {
+  const claims = createGatherer<Claim, IdempotencyRow | null>({
+    max: 100,
+    sending: 4,
+    send: (batch) => oneByOneIfRefused(batch, async (some) => {
+      const column = (k: keyof Claim) => some.map((p) => p.item[k])
+      const rows = await query<Record<string, unknown>>(pool, CLAIM, [column('id'), column('caller'), column('key'), column('method'), column('path'), column('fingerprint')])
+      const inserted = new Map(rows.map((r) => [r['id'] as string, r]))
+      // A key not inserted exists already (or came twice in the batch: the first one holds it).
+      for (const p of some) {
+        const row = inserted.get(p.item.id)
+        p.resolve(row ? toModel(SHAPE, row) : null)
+      }
+    })
+  })
+  const outcomes = createGatherer<Outcome, void>({
+    max: 100,
+    sending: 2,
+    send: (batch) => oneByOneIfRefused(batch, async (some) => {
+      await query(pool, COMPLETE, [some.map((p) => p.item.id), some.map((p) => p.item.status), some.map((p) => p.item.body)])
+      for (const p of some) p.resolve()
+    })
+  })
+
   return {
     /** Inserts a held key; returns it, or null when (caller, key) exists already. */
-    async claim (caller: string, key: string, method: string, path: string, fingerprint: string): Promise<IdempotencyRow | null> {
-      const rows = await query<Record<string, unknown>>(pool, CLAIM, [newId(), caller, key, method, path, fingerprint])
-      return rows[0] ? toModel(SHAPE, rows[0]) : null
+    claim (caller: string, key: string, method: string, path: string, fingerprint: string): Promise<IdempotencyRow | null> {
+      return claims.add({ id: newId(), caller, key, method, path, fingerprint })
     },
 
     find: (caller: string, key: string) => prisma.idempotencyKey.findUnique({ where: { caller_key: { caller, key } } }),
@@ -51,10 +95,14 @@ export function createIdempotencyRepository (prisma: PrismaClient, pool: pg.Pool
       return result.count > 0
     },
 
-    async complete (id: string, status: number, body: unknown): Promise<void> {
-      await query(pool, `
-        UPDATE idempotency_key SET response_status = $2::int, response_body = $3::jsonb, completed_at = now(), locked_at = NULL
-        WHERE id = $1::uuid`, [id, status, body === null || body === undefined ? null : JSON.stringify(body)])
+    /** Stores the key's outcome: the answer's status and body (JSON text, or null for none). */
+    complete (id: string, status: number, body: string | null): Promise<void> {
+      return outcomes.add({ id, status, body })
+    },
+
+    /** Resolves once every claim and outcome handed over is written (closing waits for it). */
+    async idle (): Promise<void> {
+      await Promise.all([claims.idle(), outcomes.idle()])
     },
 
     /**

@@ -2,7 +2,11 @@
 // PurchaseServices is sent (the order, its lock, key, attempt and event, and the checks that must
 // hold, failing inside PostgreSQL: migration purchase_in_one_statement), and the one that confirms
 // it from eNom's answer. Part of the order repository (db/order-repository.ts).
+import { AsyncResource } from 'node:async_hooks'
 import type pg from 'pg'
+import { fromCents, toCents } from '../domain/money.js'
+import { createGatherer, type Pending } from '../lib/gather.js'
+import { refusedByServer } from './errors.js'
 import { FINAL_STATUSES, type OrderStatus } from '../domain/orders/status.js'
 import { ATTEMPT_COLUMNS, ATTEMPT_SHAPE, ORDER_COLUMNS, ORDER_SHAPE, toAttempt, toOrder } from './order-columns.js'
 import type { AttemptChanges, AttemptRow, NewAttempt, NewOrder, OrderChanges, OrderRow } from './order-repository.js'
@@ -35,59 +39,154 @@ function spendLimitError (err: unknown): SpendLimitError | undefined {
   return new SpendLimitError(e.code === 'SL001' ? 'count' : 'amount', Number(day.count), day.amount)
 }
 
+/** What insertPurchase records. */
+export interface PurchaseInput {
+  order: NewOrder
+  attempt: NewAttempt
+  idempotencyKeyId?: string
+  spend?: SpendLimits
+  /** More WITH items of the statement, their names starting with `name`; parameters are appended to the values given. */
+  also?: (values: unknown[], name: string) => string
+}
+
+export interface RecordedPurchase { order: OrderRow, attempt: AttemptRow }
+
+/**
+ * How many purchases one statement records: its text depends on the number, and each text is a
+ * statement prepared on every connection that sends it, so only these.
+ */
+export const BATCH_SIZES = [1, 2, 4, 8]
+
+/**
+ * The most statements recording one lane's purchases at a time. They wait for each other only
+ * for the spend lock, which each takes once its rows are written, until it commits.
+ */
+const SENDING = 4
+
+/**
+ * The statement that records `inputs` (one caller's, the same day's and limits): each order's
+ * rows, then the checks — every key still held, the day's spend with all of them within the
+ * limits. Its rows are the orders and attempts as stored, with "i", their place in `inputs`.
+ */
+function purchaseStatement (inputs: PurchaseInput[]): { text: string, values: unknown[] } {
+  const values: unknown[] = []
+  const slot = (value: unknown, type: string) => {
+    values.push(value)
+    return `$${values.length}::${type}`
+  }
+  const items: string[] = []
+  const branches: string[] = []
+  const checks: string[] = []
+  inputs.forEach((input, i) => {
+    const order = insertion('certificate_order', ORDER_COLUMNS, input.order, values.length)
+    values.push(...order.values)
+    const attempt = insertion('order_attempt', ATTEMPT_COLUMNS, input.attempt, values.length)
+    values.push(...attempt.values)
+    const orderId = slot(input.order.id, 'uuid')
+    items.push(
+      `o${i} AS (${order.text} RETURNING *)`,
+      `l${i} AS (INSERT INTO service_lock (service_id, order_id, created_at) VALUES (${slot(input.order.serviceId, 'text')}, ${orderId}, now()) RETURNING 1)`,
+      `a${i} AS (${attempt.text} RETURNING *)`)
+    if (input.idempotencyKeyId) {
+      items.push(`k${i} AS (UPDATE idempotency_key SET order_id = ${orderId} WHERE id = ${slot(input.idempotencyKeyId, 'uuid')} RETURNING 1)`)
+      // The key row is the request's claim: if it is gone, nothing may be bought under it.
+      checks.push(`must_hold((SELECT count(*) FROM k${i}) = 1, ${slot(`idempotency key ${input.idempotencyKeyId} is gone; the purchase is not recorded`, 'text')}) AS "keyHeld${i}"`)
+    }
+    if (input.also) items.push(input.also(values, `ev${i}`))
+    branches.push(`SELECT ${i} AS "i", ${selectList(ORDER_SHAPE, `o${i}`, 'o.')}, ${selectList(ATTEMPT_SHAPE, `a${i}`, 'a.')} FROM o${i}, a${i}, l${i}`)
+  })
+  const first = inputs[0] as PurchaseInput
+  if (first.spend) {
+    const amount = inputs.reduce((sum, input) => sum + toCents(input.order.amount), 0n)
+    checks.push(`spend_check_batch(${slot(first.order.caller, 'text')}, ${slot(dayOf(first), 'timestamptz')}, ${slot(inputs.map((input) => input.order.id), 'uuid[]')}, ` +
+      `${slot(fromCents(amount), 'numeric')}, ${slot(first.spend.maxCount, 'bigint')}, ${slot(first.spend.maxAmount, 'numeric')}) AS "spendChecked"`)
+  }
+  // The checks come once every order's rows are written (counting r writes them all); a check
+  // that fails fails the statement.
+  return {
+    text: `
+        WITH ${items.join(',\n          ')},
+          r AS (${branches.join('\n          UNION ALL ')}),
+          c AS (SELECT (SELECT count(*) FROM r) AS "written"${checks.map((c) => `, ${c}`).join('')})
+        SELECT r.* FROM c, r ORDER BY r."i"`,
+    values
+  }
+}
+
+function recordedPurchase (row: Record<string, unknown>): RecordedPurchase {
+  return { order: toOrder(prefixed(row, 'o.')), attempt: toAttempt(prefixed(row, 'a.')) }
+}
+
+/** The start of the UTC day of the order: the day the spend limits count. */
+function dayOf (input: PurchaseInput): Date {
+  const since = new Date(input.order.createdAt ?? Date.now())
+  since.setUTCHours(0, 0, 0, 0)
+  return since
+}
+
+/**
+ * Purchases that may share a statement: one caller's, on one day, under the same limits, of the
+ * same shape (with a key or not, with more items or not: the statement's text depends on it).
+ */
+function laneOf (input: PurchaseInput): string {
+  return [input.order.caller, dayOf(input).toISOString(), input.spend ? `${input.spend.maxCount}/${input.spend.maxAmount}` : '-',
+    input.idempotencyKeyId ? 'k' : '-', input.also ? 'e' : '-'].join('\n')
+}
+
 export function createPurchaseStatements (pool: pg.Pool) {
+  /** Purchases waiting for their statement, by lane. */
+  const purchases = createGatherer<PurchaseInput, RecordedPurchase>({ send, max: BATCH_SIZES[BATCH_SIZES.length - 1] as number, sizes: BATCH_SIZES, sending: SENDING, laneOf })
+
+  async function send (batch: Array<Pending<PurchaseInput, RecordedPurchase>>): Promise<void> {
+    const { text, values } = purchaseStatement(batch.map((q) => q.item))
+    let rows: Array<Record<string, unknown>>
+    try {
+      rows = await query<Record<string, unknown>>(pool, text, values)
+    } catch (err) {
+      // PostgreSQL refused the statement (it names the reason): nothing of it was written, and
+      // each purchase is recorded on its own, one after the other. Anything else (the connection lost on the way, say)
+      // is every purchase's answer: whether the statement committed is not known here.
+      if (batch.length > 1 && refusedByServer(err)) {
+        // In the order they came: where the limits leave room for some, the first ones get it.
+        for (const q of batch) await send([q])
+      } else {
+        const refusal = spendLimitError(err) ?? err
+        for (const q of batch) q.reject(refusal)
+      }
+      return
+    }
+    for (const row of rows) batch[Number(row['i'])]?.resolve(recordedPurchase(row))
+  }
+
   return {
     /**
      * A purchase about to be sent, in one statement that commits on its own: the order, the
      * service's lock, the idempotency key naming the order, the attempt, what `also` adds (the
-     * order's event), and — last, once every row is written — the checks: the key must still be
-     * there (the request's claim), and the caller's orders of the day, this one included, must stay
-     * within `spend` (migration purchase_in_one_statement). A check that fails fails the statement:
+     * order's event), and the checks: the key must still be there (the request's claim), and the
+     * caller's orders of the day, this one included, must stay within `spend` (migrations
+     * purchase_in_one_statement, purchases_in_batches). A check that fails fails the statement:
      * nothing is written. A second open order for the service fails on the lock (a unique
      * violation of service_lock_pkey); a limit with SpendLimitError.
      */
-    async insertPurchase (input: {
-      order: NewOrder
-      attempt: NewAttempt
-      idempotencyKeyId?: string
-      spend?: SpendLimits
-      /** More WITH items of the statement; parameters are appended to the values given. */
-      also?: (values: unknown[]) => string
-    }, tx: Sql = pool): Promise<{ order: OrderRow, attempt: AttemptRow }> {
-      const order = insertion('certificate_order', ORDER_COLUMNS, input.order)
-      const values = [...order.values]
-      const attempt = insertion('order_attempt', ATTEMPT_COLUMNS, input.attempt, values.length)
-      values.push(...attempt.values)
-      const slot = (value: unknown, type: string) => {
-        values.push(value)
-        return `$${values.length}::${type}`
-      }
-      const orderId = slot(input.order.id, 'uuid')
-      const items = [
-        `o AS (${order.text} RETURNING *)`,
-        `l AS (INSERT INTO service_lock (service_id, order_id, created_at) VALUES (${slot(input.order.serviceId, 'text')}, ${orderId}, now()) RETURNING 1)`,
-        `a AS (${attempt.text} RETURNING *)`
-      ]
-      const checks: string[] = []
-      if (input.idempotencyKeyId) {
-        items.push(`k AS (UPDATE idempotency_key SET order_id = ${orderId} WHERE id = ${slot(input.idempotencyKeyId, 'uuid')} RETURNING 1)`)
-        // The key row is the request's claim: if it is gone, nothing may be bought under it.
-        checks.push(`must_hold((SELECT count(*) FROM k) = 1, ${slot(`idempotency key ${input.idempotencyKeyId} is gone; the purchase is not recorded`, 'text')}) AS "keyHeld"`)
-      }
-      if (input.also) items.push(input.also(values))
-      if (input.spend) {
-        const since = new Date(input.order.createdAt ?? Date.now())
-        since.setUTCHours(0, 0, 0, 0)
-        checks.push(`spend_check(${slot(input.order.caller, 'text')}, ${slot(since, 'timestamptz')}, ${orderId}, ${slot(input.order.amount, 'numeric')}, ` +
-          `${slot(input.spend.maxCount, 'bigint')}, ${slot(input.spend.maxAmount, 'numeric')}) AS "spendChecked"`)
-      }
-      // The checks are evaluated for the one row the join of the inserts gives, so after them.
-      const rows = await query<Record<string, unknown>>(tx, `
-        WITH ${items.join(',\n          ')}
-        SELECT ${selectList(ORDER_SHAPE, 'o', 'o.')}, ${selectList(ATTEMPT_SHAPE, 'a', 'a.')}${checks.map((c) => `, ${c}`).join('')}
-        FROM o, a, l`, values).catch((err: unknown) => { throw spendLimitError(err) ?? err })
-      const row = rows[0] as Record<string, unknown>
-      return { order: toOrder(prefixed(row, 'o.')), attempt: toAttempt(prefixed(row, 'a.')) }
+    async insertPurchase (input: PurchaseInput, tx: Sql = pool): Promise<RecordedPurchase> {
+      const { text, values } = purchaseStatement([input])
+      const rows = await query<Record<string, unknown>>(tx, text, values).catch((err: unknown) => { throw spendLimitError(err) ?? err })
+      return recordedPurchase(rows[0] as Record<string, unknown>)
+    },
+
+    /**
+     * insertPurchase, for purchases sent on the pool. Purchases of one caller that become ready
+     * while one of theirs is being recorded are recorded together, by one statement (at most
+     * 8): they would otherwise wait for each other's commits one by one on the caller's
+     * spend lock, holding a pooled connection each meanwhile. A purchase that finds none of its
+     * caller's being recorded is sent at once. When a batch is refused — a limit the orders pass
+     * together, a service ordered twice, a key gone — nothing of it is written and each of its
+     * purchases is recorded on its own, with the answer it would have had alone.
+     */
+    recordPurchase (input: PurchaseInput): Promise<RecordedPurchase> {
+      // `also` reads the request's context (its id goes into the event): it runs in the context of
+      // the request that asked, whichever request's turn builds the statement.
+      return purchases.add(input.also ? { ...input, also: AsyncResource.bind(input.also) } : input)
     },
 
     /**

@@ -75,6 +75,16 @@ function releases (status: number): boolean {
   return status === 400 || status === 401 || status === 403 || status === 413 || status === 415 || status === 429 || status === 503
 }
 
+/** Whether the text is a JSON document (an answer that is not is stored without its body). */
+function isJson (text: string): boolean {
+  try {
+    JSON.parse(text)
+    return true
+  } catch {
+    return false
+  }
+}
+
 function replay (reply: FastifyReply, row: IdempotencyRow) {
   return reply
     .code(row.responseStatus as number)
@@ -148,7 +158,7 @@ async function idempotencyPlugin (app: FastifyInstance, options: IdempotencyOpti
     hold(request)
     if (existing.orderId) {
       const body = await options.orderSnapshot(existing.orderId)
-      await options.repo.complete(existing.id, 200, body)
+      await options.repo.complete(existing.id, 200, body === undefined ? null : JSON.stringify(body))
       return reply.code(200).header('idempotent-replayed', 'true').send(body)
     }
   }
@@ -166,12 +176,9 @@ async function idempotencyPlugin (app: FastifyInstance, options: IdempotencyOpti
         if (releases(status) || status >= 500) {
           await options.repo.giveBack(held.id)
         } else {
+          // The body as sent is stored as its JSON text (not parsed and written out again).
           const text = typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : null
-          let body: unknown = null
-          try {
-            body = text === null ? null : JSON.parse(text)
-          } catch { /* not JSON: stored as null */ }
-          await options.repo.complete(held.id, status, body)
+          await options.repo.complete(held.id, status, text !== null && isJson(text) ? text : null)
         }
       } catch (err) {
         request.log.error({ err }, 'could not record the idempotent outcome')

@@ -252,7 +252,7 @@ describe('idempotency repository (plain SQL)', () => {
     expect(await repo.claim('shop', 'key-1', 'POST', '/orders', 'f'.repeat(64))).toBeNull()
 
     const orderId = '01900000-0000-7000-8000-0000000000a9'
-    await repo.complete(claimed?.id as string, 201, { id: orderId, note: 'ünïcode' })
+    await repo.complete(claimed?.id as string, 201, JSON.stringify({ id: orderId, note: 'ünïcode' }))
     const row = await repo.find('shop', 'key-1')
     expect(row).toMatchObject({ responseStatus: 201, responseBody: { id: orderId, note: 'ünïcode' }, lockedAt: null })
     expect(row?.completedAt).toBeInstanceOf(Date)
@@ -392,5 +392,101 @@ describe('events (plain SQL)', () => {
     const dup = { type: 'order.expiring' as const, orderId, data: {}, dedupeKey: 'expiring:x:30' }
     expect(await events.emit(db.pool, dup)).toBeDefined()
     expect(await events.emit(db.pool, dup)).toBeUndefined()
+  })
+})
+
+describe('purchases recorded together (recordPurchase)', () => {
+  let n = 0
+  const input = (caller: string, options: { serviceId?: string, spend?: SpendLimits, keyId?: string } = {}) => {
+    n++
+    const id = `01900000-0000-7000-8000-0000000b${String(n).padStart(4, '0')}`
+    return {
+      order: { ...newOrder(id, options.serviceId ?? `svc-batch-${n}`), caller, amount: '1.00' },
+      attempt: { id: `01900000-0000-7000-8000-0000000c${String(n).padStart(4, '0')}`, orderId: id, accountKey: 'acct-b', command: 'PurchaseServices', state: 'sending' as const, caller, requestId: 'r', startedAt: new Date() },
+      ...(options.spend ? { spend: options.spend } : {}),
+      ...(options.keyId ? { idempotencyKeyId: options.keyId } : {})
+    }
+  }
+  const xminOf = async (ids: string[]) => (await db.pool.query<{ id: string, xmin: string }>('SELECT id::text, xmin::text FROM certificate_order WHERE id = ANY ($1::uuid[])', [ids])).rows
+
+  it('records the ones that come while one is under way in one statement, each as insertPurchase returns it', async () => {
+    const repo = createOrderRepository(db.prisma, db.pool)
+    const inputs = Array.from({ length: 5 }, () => input('batcher'))
+    const recorded = await Promise.all(inputs.map((i) => repo.recordPurchase(i)))
+    // The first went alone; the four that came while it was under way, together: one transaction.
+    const xmins = await xminOf(inputs.map((i) => i.order.id))
+    const first = xmins.find((r) => r.id === inputs[0]?.order.id)?.xmin
+    const rest = new Set(xmins.filter((r) => r.id !== inputs[0]?.order.id).map((r) => r.xmin))
+    expect(rest.size).toBe(1)
+    expect(rest.has(first as string)).toBe(false)
+    for (const [i, r] of recorded.entries()) {
+      expect(r.order).toEqual(await prismaOrder(inputs[i]?.order.id as string))
+      expect(r.attempt).toEqual(await db.prisma.orderAttempt.findUnique({ where: { id: inputs[i]?.attempt.id as string } }))
+    }
+  })
+
+  it('records each on its own when the batch is refused: exactly the ones within the limit pass', async () => {
+    const repo = createOrderRepository(db.prisma, db.pool)
+    // The first goes alone; the next two come while it is under way and go together. Two fit in
+    // the limit: the pair passes it together, so the statement is refused, and on their own the
+    // first of them passes and the second is refused.
+    const spend = { maxCount: 2, maxAmount: '1000.00' }
+    const results = await Promise.allSettled([input('limited', { spend }), input('limited', { spend }), input('limited', { spend })].map((i) => repo.recordPurchase(i)))
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected'])
+    expect((results[2] as PromiseRejectedResult).reason).toMatchObject({ limit: 'count', count: 2 })
+    expect(await db.prisma.certificateOrder.count({ where: { caller: 'limited' } })).toBe(2)
+  })
+
+  it('records the others when one of a batch cannot be: a service ordered twice, a key gone', async () => {
+    const repo = createOrderRepository(db.prisma, db.pool)
+    const keys = createIdempotencyRepository(db.prisma, db.pool)
+    const held = await keys.claim('mixed', 'batch-key', 'POST', '/orders', 'a'.repeat(64))
+    const inputs = [
+      input('mixed', { serviceId: 'svc-batch-twice' }),
+      input('mixed', { keyId: held?.id as string }),
+      input('mixed', { serviceId: 'svc-batch-twice' }),
+      input('mixed', { keyId: '01900000-0000-7000-8000-0000000bffff' }),
+      input('mixed')
+    ]
+    const results = await Promise.allSettled(inputs.map((i) => repo.recordPurchase(i)))
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'rejected', 'fulfilled'])
+    expect((results[2] as PromiseRejectedResult).reason).toMatchObject({ code: '23505', constraint: 'service_lock_pkey' })
+    expect((results[3] as PromiseRejectedResult).reason).toMatchObject({ message: expect.stringMatching(/idempotency key .* is gone/) })
+    expect((await keys.find('mixed', 'batch-key'))?.orderId).toBe(inputs[1]?.order.id)
+    for (const i of [inputs[2], inputs[3]]) expect(await prismaOrder(i?.order.id as string)).toBeNull()
+  })
+
+  it('writes each order\'s event with the id of the request that placed it', async () => {
+    const repo = createOrderRepository(db.prisma, db.pool)
+    const { requestScope } = await import('../../src/request-scope.js')
+    const inputs = Array.from({ length: 3 }, () => input('scoped'))
+    await Promise.all(inputs.map((i, k) => requestScope.run({ requestId: `req-${k}` }, () => repo.recordPurchase({
+      ...i,
+      also: (values, name) => eventStatementParts(`01900000-0000-7000-8000-0000000d${String(k).padStart(4, '0')}`, { type: 'order.created', orderId: i.order.id, moduleId, data: {} }, values, name)
+    }))))
+    const events = await db.prisma.outboxEvent.findMany({ where: { orderId: { in: inputs.map((i) => i.order.id) } } })
+    expect(Object.fromEntries(events.map((e) => [e.orderId, e.requestId]))).toEqual(Object.fromEntries(inputs.map((i, k) => [i.order.id, `req-${k}`])))
+  })
+})
+
+describe('idempotency keys claimed and completed together', () => {
+  it('claims the keys of one moment in one statement, the second of a pair none, and stores outcomes together', async () => {
+    const repo = createIdempotencyRepository(db.prisma, db.pool)
+    const [first, ...rest] = await Promise.all(['k-a', 'k-b', 'k-c', 'k-c'].map((k) => repo.claim('claimer', k, 'POST', '/orders', 'b'.repeat(64))))
+    expect(first).not.toBeNull()
+    expect(rest.map((r) => r === null)).toEqual([false, false, true])
+    const xmins = (await db.pool.query<{ key: string, xmin: string }>("SELECT key, xmin::text FROM idempotency_key WHERE caller = 'claimer'")).rows
+    expect(new Set(xmins.filter((r) => r.key !== 'k-a').map((r) => r.xmin)).size).toBe(1)
+    // Outcomes: a body PostgreSQL refuses (a NUL escape) fails alone; the others are stored.
+    const ids = [first, rest[0], rest[1]].map((r) => r?.id as string)
+    const stored = await Promise.allSettled([
+      repo.complete(ids[0] as string, 201, '{"n":1}'),
+      repo.complete(ids[1] as string, 201, '{"bad":"\\u0000"}'),
+      repo.complete(ids[2] as string, 409, '{"n":3}')
+    ])
+    expect(stored.map((s) => s.status)).toEqual(['fulfilled', 'rejected', 'fulfilled'])
+    expect((await repo.find('claimer', 'k-a'))?.responseBody).toEqual({ n: 1 })
+    expect((await repo.find('claimer', 'k-b'))?.completedAt).toBeNull()
+    expect((await repo.find('claimer', 'k-c'))).toMatchObject({ responseStatus: 409, responseBody: { n: 3 } })
   })
 })

@@ -120,11 +120,12 @@ export async function placeOrder (deps: OrderDeps, input: CreateOrder, caller: s
       // One statement records the purchase before it is sent and commits on its own: the order
       // with its lock, key and attempt, its event, and the checks that must hold — the key still
       // claimed, the caller's day (this order included) within the spend limits, counted under the
-      // caller's lock with everything committed before. The order's time is this process's clock,
+      // caller's lock with everything committed before. The caller's purchases ready at the same
+      // moment share that statement (recordPurchase). The order's time is this process's clock,
       // as every order's is: the day the limits count is the day of this timestamp.
       record: async (attempt) => {
         const createdAt = new Date()
-        const recorded = await deps.orders.insertPurchase({
+        const recorded = await deps.orders.recordPurchase({
           order: {
             id: orderId,
             moduleId: module.id,
@@ -146,12 +147,12 @@ export async function placeOrder (deps: OrderDeps, input: CreateOrder, caller: s
           attempt,
           ...(options.idempotencyKeyId ? { idempotencyKeyId: options.idempotencyKeyId } : {}),
           spend: { maxCount: deps.settings.dailyCountLimit, maxAmount: deps.settings.dailyAmountLimit },
-          also: (values) => eventStatementParts(newId(), {
+          also: (values, name) => eventStatementParts(newId(), {
             type: 'order.created',
             orderId,
             moduleId: module.id,
             data: { orderId, serviceId: input.serviceId, moduleId: module.id, productCode: product.productCode, years: input.years, domain: input.domain.toLowerCase(), status: 'purchasing', renewalOf: options.renewalOf?.id ?? null, caller }
-          }, values)
+          }, values, name)
         }).catch((err: unknown) => { throw purchaseRefusal(deps, err, caller, price, input.serviceId) })
         placed = recorded.order
         return recorded.attempt
