@@ -4,10 +4,17 @@ import { AsyncLocalStorage } from 'node:async_hooks'
 
 export interface RequestScope {
   requestId: string
+  /** When the request arrived (ms since the epoch). */
+  receivedAt: number
 }
 
 export const requestScope = new AsyncLocalStorage<RequestScope>()
 
 export function currentRequestId (): string | undefined {
   return requestScope.getStore()?.requestId
+}
+
+/** When the request behind the running code arrived (ms since the epoch), if there is one. */
+export function requestReceivedAt (): number | undefined {
+  return requestScope.getStore()?.receivedAt
 }

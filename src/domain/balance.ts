@@ -188,9 +188,16 @@ export function createBalanceService (deps: BalanceDeps) {
 
     /**
      * The balance of one module: cached when fresh, live otherwise (or when `refresh`). A live
-     * reading is kept on the module before it is answered, unless `keepInBackground`.
+     * reading is kept on the module before it is answered, unless `keepInBackground`. With
+     * `liveSince`, a reading that came back from eNom at or after that moment is live enough (an
+     * order's check takes the reading that came back after the order arrived: orders arriving
+     * together share one reading even when some of them get to their check after it came back).
      */
-    async get (row: ModuleRow, scope: CallScope, options: { refresh?: boolean, keepInBackground?: boolean } = {}): Promise<BalanceView> {
+    async get (row: ModuleRow, scope: CallScope, options: { refresh?: boolean, keepInBackground?: boolean, liveSince?: number } = {}): Promise<BalanceView> {
+      if (options.refresh && options.liveSince !== undefined) {
+        const recent = cache.get(row.id)?.reading
+        if (recent && recent.fetchedAt.getTime() >= options.liveSince) return view(row, recent, 'live')
+      }
       if (!options.refresh) {
         const newest = [cache.get(row.id)?.reading, persisted(row)]
           .filter((r): r is BalanceReading => r !== undefined && fresh(r))

@@ -19,6 +19,8 @@ export interface CallScope {
   log?: EnomLogger
   requestId?: string
   signal?: AbortSignal
+  /** When the request behind the call arrived (ms since the epoch); none for jobs. */
+  receivedAt?: number
 }
 
 export type EnomCall<T> = (client: EnomClient, credentials: EnomCredentials, context: CallContext) => Promise<T>

@@ -21,7 +21,7 @@ async function requestContextPlugin (app: FastifyInstance) {
     reply.header('x-request-id', request.id)
     // Health checks write nothing and call no one: they need no scope (and probes are frequent).
     if ((request.routeOptions.url ?? '').startsWith('/health')) return done()
-    requestScope.run({ requestId: request.id }, done)
+    requestScope.run({ requestId: request.id, receivedAt: Date.now() }, done)
   })
   app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched'

@@ -1,8 +1,10 @@
 // What a domain call needs to know about the request behind it: its logger (whose lines carry
-// the request id) and the request id itself, for audit rows.
+// the request id), the request id itself, for audit rows, and when it arrived.
 import type { FastifyRequest } from 'fastify'
 import type { CallScope } from '../domain/enom-gateway.js'
+import { requestReceivedAt } from '../request-scope.js'
 
 export function scopeOf (request: FastifyRequest): CallScope {
-  return { log: request.log, requestId: request.id }
+  const receivedAt = requestReceivedAt()
+  return { log: request.log, requestId: request.id, ...(receivedAt === undefined ? {} : { receivedAt }) }
 }

@@ -460,7 +460,7 @@ describe('purchases recorded together (recordPurchase)', () => {
     const repo = createOrderRepository(db.prisma, db.pool)
     const { requestScope } = await import('../../src/request-scope.js')
     const inputs = Array.from({ length: 3 }, () => input('scoped'))
-    await Promise.all(inputs.map((i, k) => requestScope.run({ requestId: `req-${k}` }, () => repo.recordPurchase({
+    await Promise.all(inputs.map((i, k) => requestScope.run({ requestId: `req-${k}`, receivedAt: Date.now() }, () => repo.recordPurchase({
       ...i,
       also: (values, name) => eventStatementParts(`01900000-0000-7000-8000-0000000d${String(k).padStart(4, '0')}`, { type: 'order.created', orderId: i.order.id, moduleId, data: {} }, values, name)
     }))))

@@ -69,3 +69,26 @@ describe('keeping balance readings', () => {
     expect(written.at(-1)).toEqual({ id: 'm1', available: '96.00' })
   })
 })
+
+describe('the reading an order\'s balance check takes', () => {
+  it('is one that came back after the order arrived, else a new one; a balance read always reads anew', async () => {
+    vi.useFakeTimers()
+    const { balances, row } = setUp()
+    const arrived = Date.now()
+    await vi.advanceTimersByTimeAsync(5)
+    const check = async (receivedAt: number) => {
+      const view = await balances.get(row('m1'), {}, { refresh: true, keepInBackground: true, liveSince: receivedAt })
+      await vi.advanceTimersByTimeAsync(0)
+      return view
+    }
+    // The first order reads eNom; an order that arrived before that reading came back takes it.
+    expect((await check(arrived)).availableBalance).toBe('99.00')
+    expect((await check(arrived)).availableBalance).toBe('99.00')
+    // An order that arrived after it came back reads eNom again, as does a balance read.
+    await vi.advanceTimersByTimeAsync(5)
+    expect((await check(Date.now())).availableBalance).toBe('98.00')
+    expect((await balances.get(row('m1'), {}, { refresh: true })).availableBalance).toBe('97.00')
+    // Without the order's arrival, each check reads eNom.
+    expect((await balances.get(row('m1'), {}, { refresh: true, keepInBackground: true })).availableBalance).toBe('96.00')
+  })
+})

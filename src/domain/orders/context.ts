@@ -21,6 +21,7 @@ import type { SecretBox } from '../secrets.js'
 import type { TaskService } from '../tasks.js'
 import type { Events } from '../events.js'
 import { accountKey } from './accounts.js'
+import type { SharedSnapshot } from './snapshots.js'
 import { actionAllowed, billmanagerStatus, type OrderAction } from './status.js'
 import type { OrderView } from '../../schemas/orders.js'
 
@@ -53,8 +54,8 @@ export interface OrderDeps {
   log: Logger
   /** Pokes this instance's job runner (urgent work was enqueued). */
   wakeJobs: () => void
-  /** CertID snapshots being read, by eNom account (placement.ts shares them). */
-  snapshots: Map<string, Promise<number>>
+  /** The newest CertID snapshot of each eNom account, under way or as it came back (placement.ts shares them). */
+  snapshots: Map<string, SharedSnapshot>
 }
 
 export function orderView (o: OrderRow): OrderView {

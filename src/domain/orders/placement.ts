@@ -95,7 +95,7 @@ export async function placeOrder (deps: OrderDeps, input: CreateOrder, caller: s
     // Only the reads run in parallel: a refusal for missing funds (and its task) comes after.
     const [unresolved, balance, newest] = await Promise.allSettled([
       deps.orders.unresolvedAttempts(account),
-      deps.balances.get(module, scope, { refresh: true, keepInBackground: true }),
+      deps.balances.get(module, scope, { refresh: true, keepInBackground: true, ...(scope.receivedAt === undefined ? {} : { liveSince: scope.receivedAt }) }),
       sharedSnapshotOf(deps, module, scope)
     ])
     const unsettled = settled(unresolved).filter((a) =>

@@ -6,20 +6,25 @@ import { isEnomError } from '../../enom/errors.js'
 import type { CallScope } from '../enom-gateway.js'
 import { accountOf, problemFor, targetFor, type OrderDeps } from './context.js'
 
+/** A reading of an account's newest CertID that orders share: under way, or when it came back. */
+export interface SharedSnapshot { reading: Promise<number>, cameBackAt?: number }
+
 /**
  * The newest CertID on the account before the purchase: what reconciliation compares with.
- * Orders on one account at the same moment share one reading: each of them sends its purchase
- * after the reading came back, which is all this snapshot must be. (The reading after an unknown
- * outcome is never shared: it must be taken after that moment.)
+ * Orders on one account share one reading: the one under way, or the one that came back after
+ * the order arrived (orders arriving together, some of which get here after it came back). Each
+ * of them sends its purchase after the reading came back, which is all this snapshot must be. A
+ * failed reading is not shared past its failure, and the reading after an unknown outcome
+ * (snapshotOf) is never shared: it must be taken after that moment.
  */
 export function sharedSnapshotOf (deps: OrderDeps, module: ModuleRow, scope: CallScope): Promise<number> {
   const account = accountOf(module)
-  let reading = deps.snapshots.get(account)
-  if (!reading) {
-    reading = snapshotOf(deps, module, scope).finally(() => deps.snapshots.delete(account))
-    deps.snapshots.set(account, reading)
-  }
-  return reading
+  const known = deps.snapshots.get(account)
+  if (known && (known.cameBackAt === undefined || (scope.receivedAt !== undefined && known.cameBackAt >= scope.receivedAt))) return known.reading
+  const shared: SharedSnapshot = { reading: snapshotOf(deps, module, scope) }
+  shared.reading.then(() => { shared.cameBackAt = Date.now() }, () => { if (deps.snapshots.get(account) === shared) deps.snapshots.delete(account) })
+  deps.snapshots.set(account, shared)
+  return shared.reading
 }
 
 /**
