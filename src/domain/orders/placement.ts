@@ -93,6 +93,8 @@ export async function placeOrder (deps: OrderDeps, input: CreateOrder, caller: s
     // live balance and the newest CertID are read at the same time (the two eNom calls are reads);
     // an unsettled purchase answers first, then missing funds, then a failed snapshot.
     // Only the reads run in parallel: a refusal for missing funds (and its task) comes after.
+    // The eNom readings are the account's under way or the ones that came back after this order
+    // arrived: orders arriving together share them (balance.ts, snapshots.ts).
     const [unresolved, balance, newest] = await Promise.allSettled([
       deps.orders.unresolvedAttempts(account),
       deps.balances.get(module, scope, { refresh: true, keepInBackground: true, ...(scope.receivedAt === undefined ? {} : { liveSince: scope.receivedAt }) }),
