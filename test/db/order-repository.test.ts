@@ -407,6 +407,18 @@ describe('purchases recorded together (recordPurchase)', () => {
       ...(options.keyId ? { idempotencyKeyId: options.keyId } : {})
     }
   }
+  /** Runs fn while inserting the order of `serviceId` sleeps a moment (so its statement comes back last). */
+  const pausing = async <T>(serviceId: string, fn: () => Promise<T>): Promise<T> => {
+    await db.pool.query(`CREATE FUNCTION batch_pause () RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN IF NEW.service_id = '${serviceId}' THEN PERFORM pg_sleep(0.2); END IF; RETURN NEW; END $$`)
+    await db.pool.query('CREATE TRIGGER batch_pause BEFORE INSERT ON certificate_order FOR EACH ROW EXECUTE FUNCTION batch_pause()')
+    try {
+      return await fn()
+    } finally {
+      await db.pool.query('DROP TRIGGER batch_pause ON certificate_order')
+      await db.pool.query('DROP FUNCTION batch_pause()')
+    }
+  }
   const xminOf = async (ids: string[]) => (await db.pool.query<{ id: string, xmin: string }>('SELECT id::text, xmin::text FROM certificate_order WHERE id = ANY ($1::uuid[])', [ids])).rows
 
   it('records the ones that come while one is under way in one statement, each as insertPurchase returns it', async () => {
@@ -428,10 +440,11 @@ describe('purchases recorded together (recordPurchase)', () => {
   it('records each on its own when the batch is refused: exactly the ones within the limit pass', async () => {
     const repo = createOrderRepository(db.prisma, db.pool)
     // The first goes alone; the next two come while it is under way and go together. Two fit in
-    // the limit: the pair passes it together, so the statement is refused, and on their own the
-    // first of them passes and the second is refused.
+    // the limit. The pair's statement is slowed down (its first order's insert sleeps) so that the
+    // first one commits before the pair counts: the pair then passes the limit together, and on
+    // their own the first of them passes and the second is refused.
     const spend = { maxCount: 2, maxAmount: '1000.00' }
-    const results = await Promise.allSettled([input('limited', { spend }), input('limited', { spend }), input('limited', { spend })].map((i) => repo.recordPurchase(i)))
+    const results = await pausing('svc-batch-slow', () => Promise.allSettled([input('limited', { spend }), input('limited', { spend, serviceId: 'svc-batch-slow' }), input('limited', { spend })].map((i) => repo.recordPurchase(i))))
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected'])
     expect((results[2] as PromiseRejectedResult).reason).toMatchObject({ limit: 'count', count: 2 })
     expect(await db.prisma.certificateOrder.count({ where: { caller: 'limited' } })).toBe(2)
@@ -441,14 +454,16 @@ describe('purchases recorded together (recordPurchase)', () => {
     const repo = createOrderRepository(db.prisma, db.pool)
     const keys = createIdempotencyRepository(db.prisma, db.pool)
     const held = await keys.claim('mixed', 'batch-key', 'POST', '/orders', 'a'.repeat(64))
+    // The batch after the first is slowed down (as above), so that the first one holds the
+    // service's lock by the time the batch's twin asks for it.
     const inputs = [
       input('mixed', { serviceId: 'svc-batch-twice' }),
-      input('mixed', { keyId: held?.id as string }),
+      input('mixed', { keyId: held?.id as string, serviceId: 'svc-batch-slow2' }),
       input('mixed', { serviceId: 'svc-batch-twice' }),
       input('mixed', { keyId: '01900000-0000-7000-8000-0000000bffff' }),
       input('mixed')
     ]
-    const results = await Promise.allSettled(inputs.map((i) => repo.recordPurchase(i)))
+    const results = await pausing('svc-batch-slow2', () => Promise.allSettled(inputs.map((i) => repo.recordPurchase(i))))
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'rejected', 'fulfilled'])
     expect((results[2] as PromiseRejectedResult).reason).toMatchObject({ code: '23505', constraint: 'service_lock_pkey' })
     expect((results[3] as PromiseRejectedResult).reason).toMatchObject({ message: expect.stringMatching(/idempotency key .* is gone/) })
@@ -488,5 +503,19 @@ describe('idempotency keys claimed and completed together', () => {
     expect((await repo.find('claimer', 'k-a'))?.responseBody).toEqual({ n: 1 })
     expect((await repo.find('claimer', 'k-b'))?.completedAt).toBeNull()
     expect((await repo.find('claimer', 'k-c'))).toMatchObject({ responseStatus: 409, responseBody: { n: 3 } })
+  })
+})
+
+describe('spend_check of the version before (rolling deploys)', () => {
+  it('answers as the batch check of one order', async () => {
+    const since = new Date()
+    since.setUTCHours(0, 0, 0, 0)
+    const ask = (maxCount: number) => db.pool.query('SELECT spend_check($1, $2, $3::uuid, $4::numeric, $5, $6::numeric) AS ok',
+      ['limited', since, '01900000-0000-7000-8000-0000000bfff0', '1.00', maxCount, '1000.00'])
+    // 'limited' has two orders today (above): a third fits a limit of three, not one of two.
+    expect((await ask(3)).rows[0]).toEqual({ ok: true })
+    const refused = await ask(2).then(() => undefined, (err: { code?: string, detail?: string }) => err)
+    expect(refused?.code).toBe('SL001')
+    expect(JSON.parse(refused?.detail ?? 'null')).toEqual({ count: 2, amount: '2.00' })
   })
 })

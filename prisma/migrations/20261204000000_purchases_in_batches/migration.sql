@@ -32,4 +32,9 @@ BEGIN
 END
 $$;
 
--- spend_check (one order) stays for instances of the version before during a rolling deploy.
+-- spend_check (one order) stays for instances of the version before during a rolling deploy; it
+-- is now the batch check of one order, so that the rule has one definition.
+CREATE OR REPLACE FUNCTION "spend_check" (p_caller TEXT, p_since TIMESTAMPTZ, p_order UUID, p_amount NUMERIC, p_max_count BIGINT, p_max_amount NUMERIC)
+RETURNS BOOLEAN LANGUAGE sql VOLATILE AS $$
+  SELECT "spend_check_batch"(p_caller, p_since, ARRAY[p_order], p_amount, p_max_count, p_max_amount)
+$$;
