@@ -100,11 +100,6 @@ export function createIdempotencyRepository (prisma: PrismaClient, pool: pg.Pool
       return outcomes.add({ id, status, body })
     },
 
-    /** Resolves once every claim and outcome handed over is written (closing waits for it). */
-    async idle (): Promise<void> {
-      await Promise.all([claims.idle(), outcomes.idle()])
-    },
-
     /**
      * Gives back a key whose request did not complete (validation, shed load) or ended without an
      * answer worth replaying (a 5xx), so that a retry can succeed. Without an

@@ -32,18 +32,10 @@ interface Lane<T, R> { waiting: Array<Pending<T, R>>, sending: number, scheduled
 export interface Gatherer<T, R> {
   /** Queues the item; resolves with its answer once its batch is sent. */
   add: (item: T) => Promise<R>
-  /** Resolves once nothing waits or is being sent (closing waits for it). */
-  idle: () => Promise<void>
 }
 
 export function createGatherer<T, R> (options: GatherOptions<T, R>): Gatherer<T, R> {
   const lanes = new Map<string, Lane<T, R>>()
-  const idlers: Array<() => void> = []
-
-  function settleIdlers () {
-    if (lanes.size > 0) return
-    for (const idle of idlers.splice(0)) idle()
-  }
 
   function pump (key: string, lane: Lane<T, R>) {
     lane.scheduled = false
@@ -59,7 +51,6 @@ export function createGatherer<T, R> (options: GatherOptions<T, R>): Gatherer<T,
           pump(key, lane)
         } else if (lane.sending === 0 && !lane.scheduled) {
           lanes.delete(key)
-          settleIdlers()
         }
       }).catch(() => undefined)
     }
@@ -103,11 +94,6 @@ export function createGatherer<T, R> (options: GatherOptions<T, R>): Gatherer<T,
           setImmediate(() => pump(key, line))
         }
       })
-    },
-
-    idle () {
-      if (lanes.size === 0) return Promise.resolve()
-      return new Promise<void>((resolve) => { idlers.push(resolve) })
     }
   }
 }
