@@ -5,8 +5,8 @@ import type pg from 'pg'
 import type { IdempotencyKey } from '../generated/prisma/client.js'
 import type { Prisma as PrismaClient } from './database.js'
 import { newId } from '../domain/ids.js'
-import { createGatherer, type Pending } from '../lib/gather.js'
-import { refusedByServer } from './errors.js'
+import { createGatherer } from '../lib/gather.js'
+import { aloneIfRefused } from './batched.js'
 import { query, selectList, toModel, type RowShape } from './sql.js'
 
 export type IdempotencyRow = IdempotencyKey
@@ -47,21 +47,11 @@ const COMPLETE = `
 interface Claim { id: string, caller: string, key: string, method: string, path: string, fingerprint: string }
 interface Outcome { id: string, status: number, body: string | null }
 
-/** Sends `batch` with `send`; when PostgreSQL refuses a batch of several, each item goes on its own. */
-async function oneByOneIfRefused<T, R> (batch: Array<Pending<T, R>>, send: (batch: Array<Pending<T, R>>) => Promise<void>) {
-  try {
-    await send(batch)
-  } catch (err) {
-    if (batch.length === 1 || !refusedByServer(err)) throw err
-    await Promise.all(batch.map((p) => send([p]).catch(p.reject)))
-  }
-}
-
 export function createIdempotencyRepository (prisma: PrismaClient, pool: pg.Pool) {
   const claims = createGatherer<Claim, IdempotencyRow | null>({
     max: 100,
     sending: 4,
-    send: (batch) => oneByOneIfRefused(batch, async (some) => {
+    send: (batch) => aloneIfRefused(batch, async (some) => {
       const column = (k: keyof Claim) => some.map((p) => p.item[k])
       const rows = await query<Record<string, unknown>>(pool, CLAIM, [column('id'), column('caller'), column('key'), column('method'), column('path'), column('fingerprint')])
       const inserted = new Map(rows.map((r) => [r['id'] as string, r]))
@@ -75,7 +65,7 @@ export function createIdempotencyRepository (prisma: PrismaClient, pool: pg.Pool
   const outcomes = createGatherer<Outcome, void>({
     max: 100,
     sending: 2,
-    send: (batch) => oneByOneIfRefused(batch, async (some) => {
+    send: (batch) => aloneIfRefused(batch, async (some) => {
       await query(pool, COMPLETE, [some.map((p) => p.item.id), some.map((p) => p.item.status), some.map((p) => p.item.body)])
       for (const p of some) p.resolve()
     })

@@ -6,7 +6,7 @@ import { AsyncResource } from 'node:async_hooks'
 import type pg from 'pg'
 import { fromCents, toCents } from '../domain/money.js'
 import { createGatherer, type Pending } from '../lib/gather.js'
-import { refusedByServer } from './errors.js'
+import { aloneIfRefused } from './batched.js'
 import { FINAL_STATUSES, type OrderStatus } from '../domain/orders/status.js'
 import { ATTEMPT_COLUMNS, ATTEMPT_SHAPE, ORDER_COLUMNS, ORDER_SHAPE, toAttempt, toOrder } from './order-columns.js'
 import type { AttemptChanges, AttemptRow, NewAttempt, NewOrder, OrderChanges, OrderRow } from './order-repository.js'
@@ -137,25 +137,13 @@ export function createPurchaseStatements (pool: pg.Pool) {
   /** Purchases waiting for their statement, by lane. */
   const purchases = createGatherer<PurchaseInput, RecordedPurchase>({ send, max: BATCH_SIZES[BATCH_SIZES.length - 1] as number, sizes: BATCH_SIZES, sending: SENDING, laneOf })
 
-  async function send (batch: Array<Pending<PurchaseInput, RecordedPurchase>>): Promise<void> {
-    const { text, values } = purchaseStatement(batch.map((q) => q.item))
-    let rows: Array<Record<string, unknown>>
-    try {
-      rows = await query<Record<string, unknown>>(pool, text, values)
-    } catch (err) {
-      // PostgreSQL refused the statement (it names the reason): nothing of it was written, and
-      // each purchase is recorded on its own, one after the other. Anything else (the connection lost on the way, say)
-      // is every purchase's answer: whether the statement committed is not known here.
-      if (batch.length > 1 && refusedByServer(err)) {
-        // In the order they came: where the limits leave room for some, the first ones get it.
-        for (const q of batch) await send([q])
-      } else {
-        const refusal = spendLimitError(err) ?? err
-        for (const q of batch) q.reject(refusal)
-      }
-      return
-    }
-    for (const row of rows) batch[Number(row['i'])]?.resolve(recordedPurchase(row))
+  /** Records a batch; one PostgreSQL refuses is recorded purchase by purchase (db/batched.ts). */
+  function send (batch: Array<Pending<PurchaseInput, RecordedPurchase>>): Promise<void> {
+    return aloneIfRefused(batch, async (some) => {
+      const { text, values } = purchaseStatement(some.map((q) => q.item))
+      const rows = await query<Record<string, unknown>>(pool, text, values)
+      for (const row of rows) some[Number(row['i'])]?.resolve(recordedPurchase(row))
+    }, (err) => spendLimitError(err) ?? err)
   }
 
   return {
