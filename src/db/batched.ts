@@ -7,10 +7,10 @@ import { refusedByServer } from './errors.js'
 /**
  * Sends `batch` with `send`. When PostgreSQL refuses a batch of several, each item is sent alone,
  * one after the other; any other failure (a connection lost on the way: whether the statement
- * committed is not known) is every item's answer, as `failure` makes it.
+ * committed is not known) is every item's answer, as `failure` makes it of the error and the batch.
  */
 export async function aloneIfRefused<T, R> (batch: Array<Pending<T, R>>, send: (batch: Array<Pending<T, R>>) => Promise<void>,
-  failure: (err: unknown) => unknown = (err) => err): Promise<void> {
+  failure: (err: unknown, batch: Array<Pending<T, R>>) => unknown = (err) => err): Promise<void> {
   try {
     await send(batch)
   } catch (err) {
@@ -18,7 +18,7 @@ export async function aloneIfRefused<T, R> (batch: Array<Pending<T, R>>, send: (
       for (const p of batch) await aloneIfRefused([p], send, failure)
       return
     }
-    const answer = failure(err)
+    const answer = failure(err, batch)
     for (const p of batch) p.reject(answer)
   }
 }

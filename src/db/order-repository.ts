@@ -8,7 +8,8 @@ import { Prisma, type CertificateOrder, type OrderAttempt } from '../generated/p
 import type { Prisma as PrismaClient } from './database.js'
 import { FINAL_STATUSES, OPEN_STATUSES, type OrderStatus } from '../domain/orders/status.js'
 import { MODULE_SHAPE, type ModuleRow } from './module-repository.js'
-import { ATTEMPT_COLUMNS, ATTEMPT_FIELDS, ORDER_COLUMNS, ORDER_FIELDS, ORDER_SHAPE, toAttempt, toOrder } from './order-columns.js'
+import { createGatherer } from '../lib/gather.js'
+import { ATTEMPT_COLUMNS, ATTEMPT_FIELDS, ATTEMPT_SHAPE, ORDER_COLUMNS, ORDER_FIELDS, ORDER_SHAPE, toAttempt, toOrder } from './order-columns.js'
 import { createPurchaseStatements } from './purchase-statements.js'
 import { assignments, insertion, prefixed, query, selectList, toModel, type Sql } from './sql.js'
 
@@ -46,20 +47,71 @@ export type StatusChangeHook = (tx: Sql, before: OrderStatus, after: OrderRow) =
 
 // The statements of the order path that do not vary, made once: a statement's text is also the
 // key of its prepared statement, and a string made once is hashed once.
+// Both reads are gathered (lib/gather.ts): the orders that ask at the same moment share one
+// statement, each row numbered (n) with the place of its question.
 const PLACEMENT_READS = `
-  SELECT ${selectList(ORDER_SHAPE, 'o', 'o.')}, ${selectList(MODULE_SHAPE, 'm', 'm.')},
+  SELECT v.n::int AS "n", ${selectList(ORDER_SHAPE, 'o', 'o.')}, ${selectList(MODULE_SHAPE, 'm', 'm.')},
     s.value AS "s.value", s.updated_by AS "s.updatedBy", s.updated_at AS "s.updatedAt"
-  FROM (SELECT 1) AS one
-    LEFT JOIN service_lock l ON l.service_id = $1::text
+  FROM unnest($1::text[], $2::uuid[]) WITH ORDINALITY AS v (service_id, module_id, n)
+    LEFT JOIN service_lock l ON l.service_id = v.service_id
     LEFT JOIN certificate_order o ON o.id = l.order_id
-    LEFT JOIN processing_module m ON m.id = $2::uuid
+    LEFT JOIN processing_module m ON m.id = v.module_id
     LEFT JOIN setting s ON s.key = $3::text`
-const UNRESOLVED_ATTEMPTS = `SELECT ${ATTEMPT_FIELDS} FROM order_attempt WHERE account_key = $1::text AND state IN ('sending', 'unknown') ORDER BY started_at ASC`
+const UNRESOLVED_ATTEMPTS = `
+  SELECT v.n::int AS "n", ${selectList(ATTEMPT_SHAPE, 'a')}
+  FROM unnest($1::text[]) WITH ORDINALITY AS v (account_key, n)
+    JOIN order_attempt a ON a.account_key = v.account_key AND a.state IN ('sending', 'unknown')
+  ORDER BY v.n, a.started_at ASC`
+
+/** The most questions one gathered read asks, and the most such reads under way at a time. */
+const READ_BATCH = { max: 32, sending: 2 }
+
+/** What placementReads answers. */
+export interface PlacementReads { open: OrderRow | null, module: ModuleRow | null, setting: SettingRow | null }
+
+/** A row of a gathered read without its question's number. */
+function withoutN (row: Record<string, unknown>): Record<string, unknown> {
+  const { n: _n, ...rest } = row
+  return rest
+}
 
 /** A row of the setting table as the order path reads it. */
 export interface SettingRow { value: unknown, updatedBy: string | null, updatedAt: Date }
 
 export function createOrderRepository (prisma: PrismaClient, pool: pg.Pool, hooks: { onStatusChange?: StatusChangeHook } = {}) {
+  /** Placement reads asked at the same moment, one statement per setting key. */
+  const placements = createGatherer<{ serviceId: string, moduleId: string, settingKey: string }, PlacementReads>({
+    ...READ_BATCH,
+    laneOf: (q) => q.settingKey,
+    send: async (batch) => {
+      const rows = await query<Record<string, unknown>>(pool, PLACEMENT_READS, [batch.map((q) => q.item.serviceId), batch.map((q) => q.item.moduleId), batch[0]?.item.settingKey])
+      for (const row of rows) {
+        batch[row['n'] as number - 1]?.resolve({
+          open: row['o.id'] === null ? null : toOrder(prefixed(row, 'o.')),
+          module: row['m.id'] === null ? null : toModel(MODULE_SHAPE, prefixed(row, 'm.')),
+          setting: row['s.updatedAt'] === null ? null : prefixed(row, 's.') as unknown as SettingRow
+        })
+      }
+    }
+  })
+  /** Unresolved attempts of accounts asked at the same moment (an account asked twice is read once). */
+  const unresolved = createGatherer<string, AttemptRow[]>({
+    ...READ_BATCH,
+    send: async (batch) => {
+      const accounts = [...new Set(batch.map((q) => q.item))]
+      const rows = await query<Record<string, unknown>>(pool, UNRESOLVED_ATTEMPTS, [accounts])
+      const found = new Map<string, Array<Record<string, unknown>>>()
+      for (const row of rows) {
+        const account = accounts[row['n'] as number - 1] as string
+        let list = found.get(account)
+        if (list === undefined) found.set(account, list = [])
+        list.push(row)
+      }
+      // Each asker gets rows of its own: callers may change what they are given.
+      for (const q of batch) q.resolve((found.get(q.item) ?? []).map((row) => toAttempt(withoutN(row))))
+    }
+  })
+
   const repo = {
     prisma,
     pool,
@@ -93,14 +145,8 @@ export function createOrderRepository (prisma: PrismaClient, pool: pg.Pool, hook
      * What an order for a named module reads first, in one statement instead of three: the
      * service's open order, the module, and the setting row `settingKey` (the purchase switch).
      */
-    async placementReads (serviceId: string, moduleId: string, settingKey: string): Promise<{ open: OrderRow | null, module: ModuleRow | null, setting: SettingRow | null }> {
-      const rows = await query<Record<string, unknown>>(pool, PLACEMENT_READS, [serviceId, moduleId, settingKey])
-      const row = rows[0] as Record<string, unknown>
-      return {
-        open: row['o.id'] === null ? null : toOrder(prefixed(row, 'o.')),
-        module: row['m.id'] === null ? null : toModel(MODULE_SHAPE, prefixed(row, 'm.')),
-        setting: row['s.updatedAt'] === null ? null : prefixed(row, 's.') as unknown as SettingRow
-      }
+    placementReads (serviceId: string, moduleId: string, settingKey: string): Promise<PlacementReads> {
+      return placements.add({ serviceId, moduleId, settingKey })
     },
 
     /** Inserts a new order (the row as stored). */
@@ -148,9 +194,9 @@ export function createOrderRepository (prisma: PrismaClient, pool: pg.Pool, hook
     findAttempt: (id: string) => prisma.orderAttempt.findUnique({ where: { id } }),
 
     /** Attempts on an eNom account whose outcome is not known yet: they block new purchases there. */
-    async unresolvedAttempts (accountKey: string, tx: Sql = pool): Promise<AttemptRow[]> {
-      const rows = await query<Record<string, unknown>>(tx, UNRESOLVED_ATTEMPTS, [accountKey])
-      return rows.map(toAttempt)
+    unresolvedAttempts (accountKey: string, tx: Sql = pool): Promise<AttemptRow[]> {
+      if (tx === pool) return unresolved.add(accountKey)
+      return query<Record<string, unknown>>(tx, UNRESOLVED_ATTEMPTS, [[accountKey]]).then((rows) => rows.map((row) => toAttempt(withoutN(row))))
     },
 
     /**

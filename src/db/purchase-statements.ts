@@ -2,7 +2,6 @@
 // PurchaseServices is sent (the order, its lock, key, attempt and event, and the checks that must
 // hold, failing inside PostgreSQL: migration purchase_in_one_statement), and the one that confirms
 // it from eNom's answer. Part of the order repository (db/order-repository.ts).
-import { AsyncResource } from 'node:async_hooks'
 import type pg from 'pg'
 import { fromCents, toCents } from '../domain/money.js'
 import { createGatherer, type Pending } from '../lib/gather.js'
@@ -10,7 +9,11 @@ import { aloneIfRefused } from './batched.js'
 import { FINAL_STATUSES, type OrderStatus } from '../domain/orders/status.js'
 import { ATTEMPT_COLUMNS, ATTEMPT_SHAPE, ORDER_COLUMNS, ORDER_SHAPE, toAttempt, toOrder } from './order-columns.js'
 import type { AttemptChanges, AttemptRow, NewAttempt, NewOrder, OrderChanges, OrderRow } from './order-repository.js'
-import { assignments, insertion, prefixed, query, selectList, type Sql } from './sql.js'
+import { eventsStatementParts, type NewEvent } from '../domain/events.js'
+import { newId } from '../domain/ids.js'
+import { enqueueRowsStatement, type NewJob } from '../jobs/queue.js'
+import { currentRequestId } from '../request-scope.js'
+import { givenFields, prefixed, query, rowsInsertion, rowsOf, selectList, type Sql } from './sql.js'
 
 /** The daily limits a caller's orders must stay within (SPEND_LIMIT_DAILY_COUNT and _AMOUNT). */
 export interface SpendLimits { maxCount: number, maxAmount: string }
@@ -45,17 +48,14 @@ export interface PurchaseInput {
   attempt: NewAttempt
   idempotencyKeyId?: string
   spend?: SpendLimits
-  /** More WITH items of the statement, their names starting with `name`; parameters are appended to the values given. */
-  also?: (values: unknown[], name: string) => string
+  /** The order's event (order.created), recorded with it; its request is the one that records the purchase. */
+  event?: { id: string } & NewEvent
 }
 
 export interface RecordedPurchase { order: OrderRow, attempt: AttemptRow }
 
-/**
- * How many purchases one statement records: its text depends on the number, and each text is a
- * statement prepared on every connection that sends it, so only these.
- */
-export const BATCH_SIZES = [1, 2, 4, 8]
+/** The most purchases one statement records. */
+const BATCH_MAX = 16
 
 /**
  * The most statements recording one lane's purchases at a time. They wait for each other only
@@ -64,38 +64,49 @@ export const BATCH_SIZES = [1, 2, 4, 8]
 const SENDING = 4
 
 /**
- * The statement that records `inputs` (one caller's, the same day's and limits): each order's
- * rows, then the checks — every key still held, the day's spend with all of them within the
- * limits. Its rows are the orders and attempts as stored, with "i", their place in `inputs`.
+ * The most statements of one lane's changes at a time (changeWithAttempt): they wait for nothing
+ * in PostgreSQL, so two keep them flowing while the ones that come meanwhile gather.
  */
-function purchaseStatement (inputs: PurchaseInput[]): { text: string, values: unknown[] } {
+const CHANGES_SENDING = 2
+
+/** A purchase as the statement takes it: with the request its event comes from. */
+interface Purchase { input: PurchaseInput, requestId: string | null }
+
+/**
+ * The statement that records `purchases` (one caller's, the same day's and limits, of one shape):
+ * each order's rows, then the checks — every key still held, the day's spend with all of them
+ * within the limits. Its rows are the orders and attempts as stored, with "i", their place in
+ * `purchases`. The rows travel as arrays, so that its text is the same for any number of them: one
+ * statement prepared (and planned) per connection, not one per batch size.
+ */
+function purchaseStatement (purchases: Purchase[]): { text: string, values: unknown[] } {
   const values: unknown[] = []
   const slot = (value: unknown, type: string) => {
     values.push(value)
     return `$${values.length}::${type}`
   }
-  const items: string[] = []
-  const branches: string[] = []
-  const checks: string[] = []
-  inputs.forEach((input, i) => {
-    const order = insertion('certificate_order', ORDER_COLUMNS, input.order, values.length)
-    values.push(...order.values)
-    const attempt = insertion('order_attempt', ATTEMPT_COLUMNS, input.attempt, values.length)
-    values.push(...attempt.values)
-    const orderId = slot(input.order.id, 'uuid')
-    items.push(
-      `o${i} AS (${order.text} RETURNING *)`,
-      `l${i} AS (INSERT INTO service_lock (service_id, order_id, created_at) VALUES (${slot(input.order.serviceId, 'text')}, ${orderId}, now()) RETURNING 1)`,
-      `a${i} AS (${attempt.text} RETURNING *)`)
-    if (input.idempotencyKeyId) {
-      items.push(`k${i} AS (UPDATE idempotency_key SET order_id = ${orderId} WHERE id = ${slot(input.idempotencyKeyId, 'uuid')} RETURNING 1)`)
-      // The key row is the request's claim: if it is gone, nothing may be bought under it.
-      checks.push(`must_hold((SELECT count(*) FROM k${i}) = 1, ${slot(`idempotency key ${input.idempotencyKeyId} is gone; the purchase is not recorded`, 'text')}) AS "keyHeld${i}"`)
-    }
-    if (input.also) items.push(input.also(values, `ev${i}`))
-    branches.push(`SELECT ${i} AS "i", ${selectList(ORDER_SHAPE, `o${i}`, 'o.')}, ${selectList(ATTEMPT_SHAPE, `a${i}`, 'a.')} FROM o${i}, a${i}, l${i}`)
-  })
+  const inputs = purchases.map((p) => p.input)
   const first = inputs[0] as PurchaseInput
+  const orders = rowsInsertion('certificate_order', ORDER_COLUMNS, inputs.map((i) => i.order), givenFields(first.order), values, 'vo')
+  const attempts = rowsInsertion('order_attempt', ATTEMPT_COLUMNS, inputs.map((i) => i.attempt), givenFields(first.attempt), values, 'va')
+  const items = [
+    `vo AS (SELECT * FROM ${orders.from})`,
+    `va AS (SELECT * FROM ${attempts.from})`,
+    `o AS (${orders.insert} RETURNING *)`,
+    'l AS (INSERT INTO service_lock (service_id, order_id, created_at) SELECT vo.service_id, vo.id, now() FROM vo ORDER BY vo.n RETURNING 1)',
+    `a AS (${attempts.insert} RETURNING *)`
+  ]
+  const checks: string[] = []
+  if (first.idempotencyKeyId) {
+    items.push(`k AS (UPDATE idempotency_key k SET order_id = v.order_id FROM unnest(${slot(inputs.map((i) => i.idempotencyKeyId), 'uuid[]')}, ` +
+      `${slot(inputs.map((i) => i.order.id), 'uuid[]')}) AS v (key_id, order_id) WHERE k.id = v.key_id RETURNING 1)`)
+    // The key rows are the requests' claims: if one is gone, nothing may be bought under it.
+    const gone = inputs.length === 1 ? `idempotency key ${first.idempotencyKeyId} is gone; the purchase is not recorded` : `an idempotency key of ${inputs.length} purchases is gone; none is recorded`
+    checks.push(`must_hold((SELECT count(*) FROM k) = ${slot(inputs.length, 'int')}, ${slot(gone, 'text')}) AS "keysHeld"`)
+  }
+  if (first.event) {
+    items.push(eventsStatementParts(purchases.map((p) => ({ id: (p.input.event as { id: string }).id, event: p.input.event as NewEvent, requestId: p.requestId })), values, 'ev'))
+  }
   if (first.spend) {
     const amount = inputs.reduce((sum, input) => sum + toCents(input.order.amount), 0n)
     checks.push(`spend_check_batch(${slot(first.order.caller, 'text')}, ${slot(dayOf(first), 'timestamptz')}, ${slot(inputs.map((input) => input.order.id), 'uuid[]')}, ` +
@@ -106,7 +117,8 @@ function purchaseStatement (inputs: PurchaseInput[]): { text: string, values: un
   return {
     text: `
         WITH ${items.join(',\n          ')},
-          r AS (${branches.join('\n          UNION ALL ')}),
+          r AS (SELECT (vo.n - 1)::int AS "i", ${selectList(ORDER_SHAPE, 'o', 'o.')}, ${selectList(ATTEMPT_SHAPE, 'a', 'a.')}
+            FROM vo JOIN o ON o.id = vo.id JOIN a ON a.order_id = vo.id),
           c AS (SELECT (SELECT count(*) FROM r) AS "written"${checks.map((c) => `, ${c}`).join('')})
         SELECT r.* FROM c, r ORDER BY r."i"`,
     values
@@ -126,24 +138,39 @@ function dayOf (input: PurchaseInput): Date {
 
 /**
  * Purchases that may share a statement: one caller's, on one day, under the same limits, of the
- * same shape (with a key or not, with more items or not: the statement's text depends on it).
+ * same shape (the same fields given, with a key or not, with an event or not: the statement's
+ * text depends on it).
  */
-function laneOf (input: PurchaseInput): string {
+function laneOf ({ input }: Purchase): string {
   return [input.order.caller, dayOf(input).toISOString(), input.spend ? `${input.spend.maxCount}/${input.spend.maxAmount}` : '-',
-    input.idempotencyKeyId ? 'k' : '-', input.also ? 'e' : '-'].join('\n')
+    input.idempotencyKeyId ? 'k' : '-', input.event ? 'e' : '-', givenFields(input.order).join(','), givenFields(input.attempt).join(',')].join('\n')
 }
 
 export function createPurchaseStatements (pool: pg.Pool) {
   /** Purchases waiting for their statement, by lane. */
-  const purchases = createGatherer<PurchaseInput, RecordedPurchase>({ send, max: BATCH_SIZES[BATCH_SIZES.length - 1] as number, sizes: BATCH_SIZES, sending: SENDING, laneOf })
+  const purchases = createGatherer<Purchase, RecordedPurchase>({ send, max: BATCH_MAX, sending: SENDING, laneOf })
 
   /** Records a batch; one PostgreSQL refuses is recorded purchase by purchase (db/batched.ts). */
-  function send (batch: Array<Pending<PurchaseInput, RecordedPurchase>>): Promise<void> {
+  function send (batch: Array<Pending<Purchase, RecordedPurchase>>): Promise<void> {
     return aloneIfRefused(batch, async (some) => {
       const { text, values } = purchaseStatement(some.map((q) => q.item))
       const rows = await query<Record<string, unknown>>(pool, text, values)
       for (const row of rows) some[Number(row['i'])]?.resolve(recordedPurchase(row))
     }, (err) => spendLimitError(err) ?? err)
+  }
+
+  /** Changes waiting for their statement, by lane. */
+  const confirmations = createGatherer<Change, { order: OrderRow, attempt: AttemptRow }>({ send: sendChanges, max: BATCH_MAX, sending: CHANGES_SENDING, laneOf: changeLaneOf })
+
+  function sendChanges (batch: Array<Pending<Change, { order: OrderRow, attempt: AttemptRow }>>): Promise<void> {
+    return aloneIfRefused(batch, async (some) => {
+      const { text, values } = changeStatement(some.map((q) => q.item))
+      const rows = await query<Record<string, unknown>>(pool, text, values)
+      for (const row of rows) some[Number(row['i'])]?.resolve({ order: toOrder(prefixed(row, 'o.')), attempt: toAttempt(prefixed(row, 'a.')) })
+    }, (err, some) => {
+      const change = (some[0] as Pending<Change, unknown>).item.change
+      return some.length === 1 && (err as { code?: unknown }).code === 'SL003' ? new StatusMovedError(change.orderId, change.expected) : err
+    })
   }
 
   return {
@@ -157,7 +184,7 @@ export function createPurchaseStatements (pool: pg.Pool) {
      * violation of service_lock_pkey); a limit with SpendLimitError.
      */
     async insertPurchase (input: PurchaseInput, tx: Sql = pool): Promise<RecordedPurchase> {
-      const { text, values } = purchaseStatement([input])
+      const { text, values } = purchaseStatement([{ input, requestId: currentRequestId() ?? null }])
       const rows = await query<Record<string, unknown>>(tx, text, values).catch((err: unknown) => { throw spendLimitError(err) ?? err })
       return recordedPurchase(rows[0] as Record<string, unknown>)
     },
@@ -165,50 +192,88 @@ export function createPurchaseStatements (pool: pg.Pool) {
     /**
      * insertPurchase, for purchases sent on the pool. Purchases of one caller that become ready
      * while one of theirs is being recorded are recorded together, by one statement (at most
-     * 8): they would otherwise wait for each other's commits one by one on the caller's
+     * 16): they would otherwise wait for each other's commits one by one on the caller's
      * spend lock, holding a pooled connection each meanwhile. A purchase that finds none of its
      * caller's being recorded is sent at once. When a batch is refused — a limit the orders pass
      * together, a service ordered twice, a key gone — nothing of it is written and each of its
      * purchases is recorded on its own, with the answer it would have had alone.
      */
     recordPurchase (input: PurchaseInput): Promise<RecordedPurchase> {
-      // `also` reads the request's context (its id goes into the event): it runs in the context of
-      // the request that asked, whichever request's turn builds the statement.
-      return purchases.add(input.also ? { ...input, also: AsyncResource.bind(input.also) } : input)
+      // The event names the request that asked, whichever request's turn builds the statement.
+      return purchases.add({ input, requestId: currentRequestId() ?? null })
     },
 
     /**
-     * An order's change and its attempt's end in one statement that commits on its own, with what
-     * `also` adds (its event, its sync job) — only if the order is still in status `expected`:
-     * otherwise nothing is written and StatusMovedError is thrown (the caller takes the general
-     * path, which reads the status it changes from). The row returned is the order as changed.
+     * An order's change and its attempt's end in one statement that commits on its own, with the
+     * jobs and events that go with it (the order's sync, its events) — only if the order is still
+     * in status `expected`: otherwise nothing is written and StatusMovedError is thrown (the
+     * caller takes the general path, which reads the status it changes from). The row returned is
+     * the order as changed. Changes of the same shape that come while some are being written share
+     * a statement (at most 16); one the batch refuses is written alone, as it would have been.
      */
-    async changeWithAttempt (orderId: string, expected: OrderStatus, changes: OrderChanges, attempt: { id: string, changes: AttemptChanges },
-      also?: (values: unknown[]) => string): Promise<{ order: OrderRow, attempt: AttemptRow }> {
-      const values: unknown[] = [orderId]
-      const orderSets = assignments(ORDER_COLUMNS, { ...changes, updatedAt: new Date() }, values)
-      const attemptSets = assignments(ATTEMPT_COLUMNS, { finishedAt: new Date(), ...attempt.changes }, values)
-      values.push(expected, attempt.id)
-      const [status, attemptId] = [`$${values.length - 1}::"OrderStatus"`, `$${values.length}::uuid`]
-      const items = [
-        `b AS (SELECT id FROM certificate_order WHERE id = $1::uuid AND status = ${status} FOR UPDATE)`,
-        `o AS (UPDATE certificate_order o SET ${orderSets.join(', ')}, version = o.version + 1 FROM b WHERE o.id = b.id RETURNING o.*)`,
-        `a AS (UPDATE order_attempt SET ${attemptSets.join(', ')} WHERE id = ${attemptId} RETURNING *)`
-      ]
-      if (changes.status !== undefined && FINAL_STATUSES.includes(changes.status)) {
-        items.push('released AS (DELETE FROM service_lock WHERE order_id = (SELECT id FROM o))')
-      }
-      if (also) items.push(also(values))
-      values.push(`order ${orderId} is no longer ${expected}, or its attempt ${attempt.id} is gone`)
-      const rows = await query<Record<string, unknown>>(pool, `
+    changeWithAttempt (change: Confirmation): Promise<{ order: OrderRow, attempt: AttemptRow }> {
+      return confirmations.add({ change, requestId: currentRequestId() ?? null, at: new Date() })
+    }
+  }
+}
+
+/** An order's change with its attempt's end (changeWithAttempt). */
+export interface Confirmation {
+  orderId: string
+  expected: OrderStatus
+  changes: OrderChanges
+  attempt: { id: string, changes: AttemptChanges }
+  /** Enqueued with the change (the order's sync). */
+  jobs?: NewJob[]
+  /** Recorded with the change, in this order. */
+  events?: NewEvent[]
+}
+
+/** A change as its statement takes it: with the request its events come from and its time. */
+interface Change { change: Confirmation, requestId: string | null, at: Date }
+
+/** Changes that may share a statement: its text depends on the fields changed and on what goes with them. */
+function changeLaneOf ({ change }: Change): string {
+  return [change.expected, givenFields(change.changes).join(','), givenFields(change.attempt.changes).join(','), isFinal(change) ? 'final' : '-',
+    change.jobs?.length ? 'j' : '-', change.events?.length ? 'e' : '-'].join('\n')
+}
+
+function isFinal (change: Confirmation): boolean {
+  return change.changes.status !== undefined && FINAL_STATUSES.includes(change.changes.status)
+}
+
+/** The statement of changeWithAttempt for `changes` (one lane's); its rows in their order, with "i". */
+function changeStatement (changes: Change[]): { text: string, values: unknown[] } {
+  const values: unknown[] = []
+  const first = (changes[0] as Change).change
+  const orderRows = changes.map(({ change, at }) => ({ id: change.orderId, ...change.changes, updatedAt: at }))
+  const attemptRows = changes.map(({ change, at }) => ({ id: change.attempt.id, finishedAt: at, ...change.attempt.changes }))
+  const orders = rowsOf(ORDER_COLUMNS, orderRows, givenFields(orderRows[0] as OrderChanges & { id: string }), values, 'vo')
+  const attempts = rowsOf(ATTEMPT_COLUMNS, attemptRows, givenFields(attemptRows[0] as AttemptChanges & { id: string }), values, 'va')
+  const sets = (names: string[], exprs: string[]) => names.map((name, k) => `${name} = ${exprs[k] as string}`).filter((_, k) => names[k] !== 'id').join(', ')
+  values.push(first.expected)
+  const expected = `$${values.length}::"OrderStatus"`
+  const items = [
+    `vo AS (SELECT * FROM ${orders.from})`,
+    `va AS (SELECT * FROM ${attempts.from})`,
+    `b AS (SELECT o.id FROM certificate_order o JOIN vo ON o.id = vo.id WHERE o.status = ${expected} FOR UPDATE OF o)`,
+    `o AS (UPDATE certificate_order o SET ${sets(orders.names, orders.exprs)}, version = o.version + 1 FROM vo, b WHERE o.id = vo.id AND o.id = b.id RETURNING o.*)`,
+    `a AS (UPDATE order_attempt t SET ${sets(attempts.names, attempts.exprs)} FROM va WHERE t.id = va.id RETURNING t.*)`
+  ]
+  if (isFinal(first)) items.push('released AS (DELETE FROM service_lock WHERE order_id IN (SELECT id FROM o))')
+  if (first.jobs?.length) items.push(`jobs AS (${enqueueRowsStatement(changes.flatMap(({ change }) => change.jobs ?? []), values)})`)
+  if (first.events?.length) {
+    items.push(eventsStatementParts(changes.flatMap(({ change, requestId }) => (change.events ?? []).map((event) => ({ id: newId(), event, requestId }))), values, 'ev'))
+  }
+  values.push(changes.length, changes.length === 1
+    ? `order ${first.orderId} is no longer ${first.expected}, or its attempt ${first.attempt.id} is gone`
+    : `an order of ${changes.length} is no longer ${first.expected}, or its attempt is gone`)
+  return {
+    text: `
         WITH ${items.join(',\n          ')}
-        SELECT must_hold((SELECT count(*) FROM o) = 1 AND (SELECT count(*) FROM a) = 1, $${values.length}::text) AS "held",
-          ${selectList(ORDER_SHAPE, 'o', 'o.')}, ${selectList(ATTEMPT_SHAPE, 'a', 'a.')}
-        FROM (SELECT 1) AS one LEFT JOIN o ON true LEFT JOIN a ON true`, values).catch((err: unknown) => {
-        throw (err as { code?: unknown }).code === 'SL003' ? new StatusMovedError(orderId, expected) : err
-      })
-      const row = rows[0] as Record<string, unknown>
-      return { order: toOrder(prefixed(row, 'o.')), attempt: toAttempt(prefixed(row, 'a.')) }
-    },
+        SELECT must_hold((SELECT count(*) FROM o) = $${values.length - 1}::int AND (SELECT count(*) FROM a) = $${values.length - 1}::int, $${values.length}::text) AS "held",
+          (vo.n - 1)::int AS "i", ${selectList(ORDER_SHAPE, 'o', 'o.')}, ${selectList(ATTEMPT_SHAPE, 'a', 'a.')}
+        FROM vo JOIN va ON va.n = vo.n LEFT JOIN o ON o.id = vo.id LEFT JOIN a ON a.id = va.id ORDER BY vo.n`,
+    values
   }
 }

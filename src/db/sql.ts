@@ -219,3 +219,44 @@ export function insertion<T> (table: string, columns: Columns<T>, row: Partial<R
   }
   return { text: `INSERT INTO ${table} (${names.join(', ')}) VALUES (${slots.join(', ')})`, values }
 }
+
+/**
+ * Rows of one table as the parameters of one statement whose text does not depend on their
+ * number: `from` is `unnest(...) WITH ORDINALITY AS alias (column, ..., n)`, one array per field
+ * of `fields` (each row gives the same ones), `names` the columns and `exprs` each one's value as
+ * written, read from a WITH item named `alias` that selects `from`. Arrays of arrays do not exist
+ * in PostgreSQL: a list column's values travel as JSON and are made lists again.
+ */
+export function rowsOf<T> (columns: Columns<T>, rows: Array<Partial<Record<keyof T, unknown>>>, fields: Array<keyof T>,
+  values: unknown[], alias: string): { from: string, names: string[], exprs: string[] } {
+  const arrays: string[] = []
+  const names: string[] = []
+  const exprs: string[] = []
+  for (const field of fields) {
+    const [column, type] = columns[field]
+    const name = columnName(column)
+    names.push(name)
+    if (type.endsWith('[]')) {
+      values.push(rows.map((row) => row[field] === null || row[field] === undefined ? null : JSON.stringify(row[field])))
+      arrays.push(`$${values.length}::text[]`)
+      exprs.push(`CASE WHEN ${alias}.${name} IS NULL THEN NULL ELSE ARRAY(SELECT jsonb_array_elements_text(${alias}.${name}::jsonb)) END::${type}`)
+    } else {
+      values.push(rows.map((row) => param(row[field], type)))
+      arrays.push(`$${values.length}::${type}[]`)
+      exprs.push(`${alias}.${name}`)
+    }
+  }
+  return { from: `unnest(${arrays.join(', ')}) WITH ORDINALITY AS ${alias} (${names.join(', ')}, n)`, names, exprs }
+}
+
+/** rowsOf, and the INSERT of those rows in their order from the WITH item `alias`. */
+export function rowsInsertion<T> (table: string, columns: Columns<T>, rows: Array<Partial<Record<keyof T, unknown>>>, fields: Array<keyof T>,
+  values: unknown[], alias: string): { from: string, insert: string } {
+  const { from, names, exprs } = rowsOf(columns, rows, fields, values, alias)
+  return { from, insert: `INSERT INTO ${table} (${names.join(', ')}) SELECT ${exprs.join(', ')} FROM ${alias} ORDER BY ${alias}.n` }
+}
+
+/** The fields a row gives (its undefined ones left out), in their order. */
+export function givenFields<T> (row: Partial<Record<keyof T, unknown>>): Array<keyof T> {
+  return (Object.keys(row) as Array<keyof T>).filter((field) => row[field] !== undefined)
+}

@@ -60,15 +60,32 @@ export const ENQUEUE_CONFLICT = `ON CONFLICT (key) DO UPDATE SET
     updated_at = now()`
 
 /**
- * The INSERT that enqueues `job` (see enqueue), its parameters appended to `values`: on its own
- * or as a WITH item of a larger statement that commits the job with other writes.
+ * The INSERT that enqueues `jobs` (see enqueue), its parameters appended to `values`: on its own
+ * or as a WITH item of a larger statement that commits the jobs with other writes. Its text does
+ * not depend on the number of jobs; of two with one key, the one due first is enqueued.
  */
-export function enqueueStatement (job: NewJob, values: unknown[]): string {
-  const n = values.push(newId(), job.kind, job.key, JSON.stringify(job.payload ?? {}), job.runAt ?? new Date(), job.maxAttempts ?? 10)
-  const [id, kind, key, payload, runAt, maxAttempts] = [6, 5, 4, 3, 2, 1].map((back) => `$${n - back + 1}`)
+export function enqueueRowsStatement (jobs: NewJob[], values: unknown[]): string {
+  const array = (items: unknown[], type: string) => {
+    values.push(items)
+    return `$${values.length}::${type}[]`
+  }
+  const arrays = [
+    array(jobs.map(() => newId()), 'uuid'),
+    array(jobs.map((j) => j.kind), 'text'),
+    array(jobs.map((j) => j.key), 'text'),
+    array(jobs.map((j) => JSON.stringify(j.payload ?? {})), 'jsonb'),
+    array(jobs.map((j) => j.runAt ?? new Date()), 'timestamptz'),
+    array(jobs.map((j) => j.maxAttempts ?? 10), 'int')
+  ]
   return `INSERT INTO job (id, kind, key, payload, status, run_at, attempts, max_attempts, created_at, updated_at)
-    VALUES (${id}::uuid, ${kind}::text, ${key}::text, ${payload}::jsonb, 'pending', ${runAt}::timestamptz, 0, ${maxAttempts}::int, now(), now())
+    SELECT DISTINCT ON (j.key) j.id, j.kind, j.key, j.payload, 'pending'::"JobStatus", j.run_at, 0, j.max_attempts, now(), now()
+    FROM unnest(${arrays.join(', ')}) AS j (id, kind, key, payload, run_at, max_attempts) ORDER BY j.key, j.run_at
     ${ENQUEUE_CONFLICT}`
+}
+
+/** enqueueRowsStatement of one job. */
+export function enqueueStatement (job: NewJob, values: unknown[]): string {
+  return enqueueRowsStatement([job], values)
 }
 
 /** `pool`: where enqueue outside a transaction writes (Prisma's client when not given). */

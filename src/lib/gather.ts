@@ -20,11 +20,6 @@ export interface GatherOptions<T, R> {
   sending: number
   /** Items of different lanes never share a batch (default: one lane). */
   laneOf?: (item: T) => string
-  /**
-   * The batch sizes allowed, ascending and starting at 1 (default: any up to `max`): where a
-   * batch's statement text depends on its size, each size is one more prepared statement.
-   */
-  sizes?: number[]
 }
 
 interface Lane<T, R> { waiting: Array<Pending<T, R>>, sending: number, scheduled: boolean }
@@ -41,9 +36,7 @@ export function createGatherer<T, R> (options: GatherOptions<T, R>): Gatherer<T,
     lane.scheduled = false
     while (lane.sending < options.sending && lane.waiting.length > 0) {
       // As full a batch as allowed first: each batch is a statement and a commit.
-      let size = Math.min(options.max, lane.waiting.length)
-      if (options.sizes) size = options.sizes.filter((s) => s <= size).pop() ?? 1
-      const batch = lane.waiting.splice(0, size)
+      const batch = lane.waiting.splice(0, options.max)
       lane.sending++
       run(batch).finally(() => {
         lane.sending--

@@ -8,9 +8,9 @@ import { createIdempotencyRepository } from '../../src/db/idempotency-repository
 import { createModuleRepository } from '../../src/db/module-repository.js'
 import { createOrderRepository, SpendLimitError, StatusMovedError, type OrderRow, type SpendLimits } from '../../src/db/order-repository.js'
 import { together, transaction } from '../../src/db/sql.js'
-import { createEvents, eventStatementParts } from '../../src/domain/events.js'
+import { createEvents } from '../../src/domain/events.js'
 import { createPurchaseSwitch, pauseStateOf, PAUSE_SETTING } from '../../src/domain/purchases.js'
-import { enqueueStatement } from '../../src/jobs/queue.js'
+import type { OrderStatus } from '../../src/domain/orders/status.js'
 import { createLogger } from '../../src/logger.js'
 import { createTestDatabase, type TestDatabase } from '../support/app.js'
 
@@ -295,32 +295,90 @@ describe('a purchase confirmed in one statement', () => {
     const attempt = { id: '01900000-0000-7000-8000-0000000003a2', orderId, accountKey: 'acct-c', command: 'PurchaseServices', state: 'sending' as const, caller: 'shop', requestId: 'r', startedAt: new Date() }
     const placed = await repo.insertPurchase({ order: newOrder(orderId, 'svc-confirm'), attempt })
     const event = { type: 'order.status_changed' as const, orderId, moduleId, data: { from: 'purchasing', to: 'awaiting_configuration' } }
-    const also = (values: unknown[]) => [
-      `sync AS (${enqueueStatement({ kind: 'order.sync', key: `sync:${orderId}`, payload: { orderId }, runAt: new Date() }, values)})`,
-      eventStatementParts('01900000-0000-7000-8000-0000000003a9', event, values, 'ev0')
-    ].join(',\n')
     const changes = { status: 'awaiting_configuration' as const, enomCertId: '777', enomStatusId: 1 }
+    const change = (expected: OrderStatus) => ({
+      orderId,
+      expected,
+      changes,
+      attempt: { id: attempt.id, changes: { state: 'succeeded' as const, result: { certId: '777' } } },
+      jobs: [{ kind: 'order.sync', key: `sync:${orderId}`, payload: { orderId }, runAt: new Date() }],
+      events: [event]
+    })
+    const eventOf = () => db.prisma.outboxEvent.findFirst({ where: { orderId, type: 'order.status_changed' } })
 
     // Not in the expected status: nothing of it is written.
-    await expect(repo.changeWithAttempt(orderId, 'processing', changes, { id: attempt.id, changes: { state: 'succeeded', result: { certId: '777' } } }, also))
-      .rejects.toBeInstanceOf(StatusMovedError)
+    await expect(repo.changeWithAttempt(change('processing'))).rejects.toBeInstanceOf(StatusMovedError)
     expect(await prismaOrder(orderId)).toEqual(placed.order)
     expect((await db.prisma.orderAttempt.findUnique({ where: { id: attempt.id } }))?.state).toBe('sending')
     expect(await db.prisma.job.findUnique({ where: { key: `sync:${orderId}` } })).toBeNull()
-    expect(await db.prisma.outboxEvent.findUnique({ where: { id: '01900000-0000-7000-8000-0000000003a9' } })).toBeNull()
+    expect(await eventOf()).toBeNull()
 
-    const done = await repo.changeWithAttempt(orderId, 'purchasing', changes, { id: attempt.id, changes: { state: 'succeeded', result: { certId: '777' } } }, also)
+    const done = await repo.changeWithAttempt(change('purchasing'))
     expect(done.order).toEqual(await prismaOrder(orderId))
     expect(done.order).toMatchObject({ status: 'awaiting_configuration', enomCertId: '777', version: placed.order.version + 1 })
     expect(done.attempt).toEqual(await db.prisma.orderAttempt.findUnique({ where: { id: attempt.id } }))
     expect(done.attempt).toMatchObject({ state: 'succeeded', result: { certId: '777' } })
     expect(await db.prisma.job.findUnique({ where: { key: `sync:${orderId}` } })).toMatchObject({ kind: 'order.sync', status: 'pending' })
-    expect(await db.prisma.outboxEvent.findUnique({ where: { id: '01900000-0000-7000-8000-0000000003a9' } })).toMatchObject({ type: 'order.status_changed', orderId })
+    expect(await eventOf()).toMatchObject({ type: 'order.status_changed', orderId, data: event.data })
     // Still open: the service's lock stays; a final status would release it.
     expect(await db.prisma.serviceLock.findUnique({ where: { serviceId: 'svc-confirm' } })).toMatchObject({ orderId })
-    const closed = await repo.changeWithAttempt(orderId, 'awaiting_configuration', { status: 'closed' as const }, { id: attempt.id, changes: { state: 'succeeded' } })
+    const closed = await repo.changeWithAttempt({ orderId, expected: 'awaiting_configuration', changes: { status: 'closed' as const }, attempt: { id: attempt.id, changes: { state: 'succeeded' } } })
     expect(closed.order.status).toBe('closed')
     expect(await db.prisma.serviceLock.findUnique({ where: { serviceId: 'svc-confirm' } })).toBeNull()
+  })
+})
+
+describe('purchases confirmed together (changeWithAttempt)', () => {
+  const placeSome = async (repo: ReturnType<typeof createOrderRepository>, tag: string, count: number) => {
+    const placed = []
+    for (let k = 0; k < count; k++) {
+      const orderId = `01900000-0000-7000-8000-0000${tag}${String(k).padStart(4, '0')}`
+      const attempt = { id: `01900000-0000-7000-8000-0001${tag}${String(k).padStart(4, '0')}`, orderId, accountKey: 'acct-cb', command: 'PurchaseServices', state: 'sending' as const, caller: 'shop', requestId: 'r', startedAt: new Date() }
+      placed.push((await repo.insertPurchase({ order: newOrder(orderId, `svc-cb-${tag}-${k}`), attempt })))
+    }
+    return placed
+  }
+  const confirmation = (p: { order: { id: string }, attempt: { id: string } }, certId: string) => ({
+    orderId: p.order.id,
+    expected: 'purchasing' as const,
+    changes: { status: 'awaiting_configuration' as const, enomCertId: certId, enomStatusId: 1 },
+    attempt: { id: p.attempt.id, changes: { state: 'succeeded' as const, result: { certId } } },
+    jobs: [{ kind: 'order.sync', key: `sync:${p.order.id}`, payload: { orderId: p.order.id }, runAt: new Date() }],
+    events: [{ type: 'order.status_changed' as const, orderId: p.order.id, moduleId, data: { certId } }]
+  })
+
+  it('writes the ones that come while one is under way in one statement, each with its job and its event of its request', async () => {
+    const repo = createOrderRepository(db.prisma, db.pool)
+    const placed = await placeSome(repo, 'aaaa', 4)
+    const { requestScope } = await import('../../src/request-scope.js')
+    const done = await Promise.all(placed.map((p, k) => requestScope.run({ requestId: `conf-${k}`, receivedAt: Date.now() }, () => repo.changeWithAttempt(confirmation(p, `c${k}`)))))
+    const xmins = (await db.pool.query<{ id: string, xmin: string }>('SELECT id::text, xmin::text FROM certificate_order WHERE id = ANY ($1::uuid[])', [placed.map((p) => p.order.id)])).rows
+    const xminOf = (id: string) => xmins.find((r) => r.id === id)?.xmin
+    // The first went alone; the three that came while it was under way, together.
+    expect(new Set(placed.slice(1).map((p) => xminOf(p.order.id))).size).toBe(1)
+    expect(xminOf(placed[0]!.order.id)).not.toBe(xminOf(placed[1]!.order.id))
+    for (const [k, p] of placed.entries()) {
+      expect(done[k]!.order).toEqual(await prismaOrder(p.order.id))
+      expect(done[k]!.order).toMatchObject({ status: 'awaiting_configuration', enomCertId: `c${k}` })
+      expect(done[k]!.attempt).toEqual(await db.prisma.orderAttempt.findUnique({ where: { id: p.attempt.id } }))
+      expect(await db.prisma.job.findUnique({ where: { key: `sync:${p.order.id}` } })).toMatchObject({ kind: 'order.sync', status: 'pending' })
+      expect(await db.prisma.outboxEvent.findFirst({ where: { orderId: p.order.id } })).toMatchObject({ type: 'order.status_changed', requestId: `conf-${k}`, data: { certId: `c${k}` } })
+    }
+  })
+
+  it('writes the others when one of a batch has moved on, and nothing of that one', async () => {
+    const repo = createOrderRepository(db.prisma, db.pool)
+    const placed = await placeSome(repo, 'bbbb', 4)
+    // The third has moved on by the time its answer is written.
+    await db.pool.query("UPDATE certificate_order SET status = 'failed' WHERE id = $1::uuid", [placed[2]!.order.id])
+    const results = await Promise.allSettled(placed.map((p, k) => repo.changeWithAttempt(confirmation(p, `m${k}`))))
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled'])
+    expect((results[2] as PromiseRejectedResult).reason).toBeInstanceOf(StatusMovedError)
+    expect((await prismaOrder(placed[2]!.order.id))?.status).toBe('failed')
+    expect((await db.prisma.orderAttempt.findUnique({ where: { id: placed[2]!.attempt.id } }))?.state).toBe('sending')
+    expect(await db.prisma.job.findUnique({ where: { key: `sync:${placed[2]!.order.id}` } })).toBeNull()
+    expect(await db.prisma.outboxEvent.findFirst({ where: { orderId: placed[2]!.order.id, type: 'order.status_changed' } })).toBeNull()
+    for (const k of [0, 1, 3]) expect((await prismaOrder(placed[k]!.order.id))?.enomCertId).toBe(`m${k}`)
   })
 })
 
@@ -477,7 +535,7 @@ describe('purchases recorded together (recordPurchase)', () => {
     const inputs = Array.from({ length: 3 }, () => input('scoped'))
     await Promise.all(inputs.map((i, k) => requestScope.run({ requestId: `req-${k}`, receivedAt: Date.now() }, () => repo.recordPurchase({
       ...i,
-      also: (values, name) => eventStatementParts(`01900000-0000-7000-8000-0000000d${String(k).padStart(4, '0')}`, { type: 'order.created', orderId: i.order.id, moduleId, data: {} }, values, name)
+      event: { id: `01900000-0000-7000-8000-0000000d${String(k).padStart(4, '0')}`, type: 'order.created', orderId: i.order.id, moduleId, data: {} }
     }))))
     const events = await db.prisma.outboxEvent.findMany({ where: { orderId: { in: inputs.map((i) => i.order.id) } } })
     expect(Object.fromEntries(events.map((e) => [e.orderId, e.requestId]))).toEqual(Object.fromEntries(inputs.map((i, k) => [i.order.id, `req-${k}`])))

@@ -9,9 +9,7 @@ import { together, transaction } from '../../db/sql.js'
 import type { CreateOrder } from '../../schemas/orders.js'
 import type { CallScope } from '../enom-gateway.js'
 import { AppError, badRequest, conflict, serviceUnavailable } from '../errors.js'
-import { eventStatementParts } from '../events.js'
 import { statusEvents } from '../order-events.js'
-import { enqueueStatement } from '../../jobs/queue.js'
 import { newId } from '../ids.js'
 import { PAUSE_SETTING, pauseStateOf, refuseIfPaused, type PauseState } from '../purchases.js'
 import { fromCents, toCents } from '../money.js'
@@ -149,12 +147,13 @@ export async function placeOrder (deps: OrderDeps, input: CreateOrder, caller: s
           attempt,
           ...(options.idempotencyKeyId ? { idempotencyKeyId: options.idempotencyKeyId } : {}),
           spend: { maxCount: deps.settings.dailyCountLimit, maxAmount: deps.settings.dailyAmountLimit },
-          also: (values, name) => eventStatementParts(newId(), {
+          event: {
+            id: newId(),
             type: 'order.created',
             orderId,
             moduleId: module.id,
             data: { orderId, serviceId: input.serviceId, moduleId: module.id, productCode: product.productCode, years: input.years, domain: input.domain.toLowerCase(), status: 'purchasing', renewalOf: options.renewalOf?.id ?? null, caller }
-          }, values, name)
+          }
         }).catch((err: unknown) => { throw purchaseRefusal(deps, err, caller, price, input.serviceId) })
         placed = recorded.order
         return recorded.attempt
@@ -169,9 +168,9 @@ export async function placeOrder (deps: OrderDeps, input: CreateOrder, caller: s
         // The events read the order's names and statuses, not its amount.
         const events = statusEvents('purchasing', { ...(placed as OrderRow), ...changes, amount: (placed as OrderRow).amount })
         try {
-          const done = await deps.orders.changeWithAttempt(orderId, 'purchasing', changes, { id: attempt.id, changes: record }, (values) =>
-            [`sync AS (${enqueueStatement(syncJob(orderId, deps.settings.syncIntervalMs), values)})`,
-              ...events.map((event, i) => eventStatementParts(newId(), event, values, `ev${i}`))].join(',\n'))
+          const done = await deps.orders.changeWithAttempt({
+            orderId, expected: 'purchasing', changes, attempt: { id: attempt.id, changes: record }, jobs: [syncJob(orderId, deps.settings.syncIntervalMs)], events
+          })
           confirmed = done.order
           return done.attempt
         } catch (err) {
