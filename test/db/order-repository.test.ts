@@ -328,6 +328,60 @@ describe('a purchase confirmed in one statement', () => {
   })
 })
 
+describe('reads gathered (placementReads, unresolvedAttempts)', () => {
+  /** The pool, counting the statements sent on it. */
+  const counting = () => {
+    let sent = 0
+    const pool = new Proxy(db.pool, {
+      get (target, key) {
+        if (key === 'query') return (...args: unknown[]) => { sent++; return (target.query as (...a: unknown[]) => unknown).apply(target, args) }
+        const value = Reflect.get(target, key) as unknown
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value
+      }
+    })
+    return { pool, sent: () => sent }
+  }
+
+  it('answers each question asked at the same moment with its own rows, in one statement after the first', async () => {
+    const repo = createOrderRepository(db.prisma, db.pool)
+    const started = (k: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, k))
+    const place = async (account: string, k: number, state: 'sending' | 'unknown' | 'succeeded') => {
+      const orderId = `01900000-0000-7000-8000-0000eeee${String(k).padStart(4, '0')}`
+      await repo.insertPurchase({ order: newOrder(orderId, `svc-gr-${k}`), attempt: { id: `01900000-0000-7000-8000-0001eeee${String(k).padStart(4, '0')}`, orderId, accountKey: account, command: 'PurchaseServices', state, caller: 'shop', requestId: 'r', startedAt: started(k) } })
+      return orderId
+    }
+    const a2 = await place('gr-a', 2, 'unknown')
+    const a1 = await place('gr-a', 1, 'sending')
+    await place('gr-a', 3, 'succeeded')
+    const b1 = await place('gr-b', 4, 'sending')
+
+    const { pool, sent } = counting()
+    const gathered = createOrderRepository(db.prisma, pool as unknown as typeof db.pool)
+    const [first, a, b, none, again] = await Promise.all(['gr-b', 'gr-a', 'gr-b', 'gr-none', 'gr-a'].map((k) => gathered.unresolvedAttempts(k)))
+    expect(sent()).toBe(2)
+    expect(first?.map((x) => x.orderId)).toEqual([b1])
+    expect(a?.map((x) => x.orderId)).toEqual([a1, a2])
+    expect(b?.map((x) => x.orderId)).toEqual([b1])
+    expect(none).toEqual([])
+    expect(again).toEqual(a)
+    expect(again?.[0]).not.toBe(a?.[0])
+    expect(a?.[0]).toEqual(await db.prisma.orderAttempt.findUnique({ where: { id: a?.[0]?.id as string } }))
+
+    const [open, other, missing] = await Promise.all([
+      gathered.placementReads('svc-gr-1', moduleId, PAUSE_SETTING),
+      gathered.placementReads('svc-gr-nothing', moduleId, PAUSE_SETTING),
+      gathered.placementReads('svc-gr-4', '01900000-0000-7000-8000-00000000ffff', PAUSE_SETTING)
+    ])
+    expect(sent()).toBe(4)
+    expect(open.open).toEqual(await prismaOrder(a1))
+    expect(open.module?.id).toBe(moduleId)
+    expect(other.open).toBeNull()
+    expect(other.module?.id).toBe(moduleId)
+    expect(missing.open?.id).toBe(b1)
+    expect(missing.module).toBeNull()
+  })
+})
+
 describe('purchases confirmed together (changeWithAttempt)', () => {
   const placeSome = async (repo: ReturnType<typeof createOrderRepository>, tag: string, count: number) => {
     const placed = []
