@@ -15,7 +15,7 @@ import { createModule, orderBody, serviceEnv, serviceNodeArgs, warmCatalogues } 
 import { call } from '../lib/http.js'
 import { runAutocannon } from '../lib/load.js'
 import { simAccounts, startService, startSimulator, type SimAccount, type Simulator } from '../lib/stack.js'
-import { log, median, percentile, round, sleep } from '../lib/util.js'
+import { cpuMsOf, log, median, percentile, round, sleep } from '../lib/util.js'
 import { simulatorCount, spread } from './orders.js'
 
 const LATENCY_MS = 200
@@ -67,6 +67,13 @@ async function poolWatcher (url: string, token: string) {
     await loop
     return { maxWaiting: state.maxWaiting, maxTotal: state.maxTotal, samples: state.samples }
   }
+}
+
+/** CPU time of each group of processes so far (ms). */
+async function cpuOf (groups: Record<string, number[]>): Promise<Record<string, number>> {
+  const out: Record<string, number> = {}
+  for (const [name, pids] of Object.entries(groups)) out[name] = (await Promise.all(pids.map(async (pid) => (await cpuMsOf(pid)) ?? 0))).reduce((a, b) => a + b, 0)
+  return out
 }
 
 async function burst (ctx: BenchContext, label: string, settings: Record<string, string>, warm: boolean) {
@@ -127,6 +134,8 @@ async function burst (ctx: BenchContext, label: string, settings: Record<string,
     }))
     const watch = await poolWatcher(service.url, ctx.secrets.tokens.ops)
     const results: Array<{ ms: number, status: number, code?: string }> = []
+    const processes = { service: [service.proc.pid], postgres: await ctx.dbs.backendPids(), simulators: sims.map((s) => s.proc.pid), bench: [process.pid] }
+    const cpuBefore = await cpuOf(processes)
     const started = performance.now()
     try {
       await Promise.all(Array.from({ length: ORDERS }, async (_, i) => {
@@ -148,6 +157,9 @@ async function burst (ctx: BenchContext, label: string, settings: Record<string,
       await pool.close()
     }
     const wallMs = performance.now() - started
+    const cpuAfter = await cpuOf(processes)
+    // Where the two cores went during the burst: ms of CPU per group, and per order.
+    const cpuMs = Object.fromEntries(Object.keys(processes).map((k) => [k, round((cpuAfter[k] ?? 0) - (cpuBefore[k] ?? 0), 0)]))
     const poolStats = await watch()
     for (const sim of sims) await sim.control('DELETE', '/faults')
     const refusals = readFileSync(service.proc.logFile, 'utf8').slice(logOffset).split('\n').filter((l) => EXHAUSTION.test(l))
@@ -175,12 +187,14 @@ async function burst (ctx: BenchContext, label: string, settings: Record<string,
         min: round(Math.min(...latencies), 1)
       },
       pool: poolStats,
+      cpuMs,
+      cpuMsPerOrder: Object.fromEntries(Object.entries(cpuMs).map(([k, v]) => [k, round(v / ORDERS, 2)])),
       refusalLogLines: refusals.length,
       refusalExamples: refusals.slice(0, 5).map((l) => l.slice(0, 400)),
       purchasesInLedgers: after - before,
       config: { service: service.config, simulators: sims.map((s, i) => ({ origin: s.origin, accounts: groups[i]!.map((a) => a.uid), fault: { latencyMs: LATENCY_MS } })) }
     }
-    log(`  ${label}: ${ORDERS} orders in ${outcome.wallMs} ms: ${JSON.stringify(statuses)} ${JSON.stringify(codes)}, p50 ${outcome.latencyMs.p50} ms, p99 ${outcome.latencyMs.p99} ms, pool max waiting ${poolStats.maxWaiting}`)
+    log(`  ${label}: ${ORDERS} orders in ${outcome.wallMs} ms: ${JSON.stringify(statuses)} ${JSON.stringify(codes)}, p50 ${outcome.latencyMs.p50} ms, p99 ${outcome.latencyMs.p99} ms, pool max waiting ${poolStats.maxWaiting}, CPU ms ${JSON.stringify(cpuMs)}`)
     return outcome
   } finally {
     await service.stop()
