@@ -1,7 +1,7 @@
 // Bearer-token authentication and the role check. Each route declares the permission it needs
 // in `config.permission`; the matrix of which role holds which permission is domain/access.ts.
 // A route that declares none cannot be registered, so nothing is left open by omission.
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import fp from 'fastify-plugin'
 import { PERMISSIONS, roleHolds, TokenRegistry, type Caller, type Permission } from '../domain/access.js'
 import { AppError } from '../domain/errors.js'
@@ -72,7 +72,7 @@ async function authPlugin (app: FastifyInstance, options: AuthOptions) {
     }
     // A route-level hook, added after the rate limiter's: unauthenticated floods are limited per
     // address before a token is even checked.
-    if (permission !== 'public') route.onRequest = [...(route.onRequest ? [route.onRequest].flat() : []), authenticate]
+    if (permission !== 'public') route.onRequest = [...(route.onRequest ? [route.onRequest].flat() : []), authenticatorFor(permission)]
   })
 
   // Fail closed: a route that somehow escaped the hook above (registered before this plugin)
@@ -83,16 +83,19 @@ async function authPlugin (app: FastifyInstance, options: AuthOptions) {
     done(unauthorized('send "Authorization: Bearer <token>"'))
   })
 
-  async function authenticate (request: FastifyRequest): Promise<void> {
-    const permission = request.routeOptions.config.permission
-    if (permission === undefined || permission === 'public') return
-    const token = bearer(request)
-    if (!token) throw unauthorized('send "Authorization: Bearer <token>"')
-    const caller = callerOf(request, options.tokens) ?? (permission === 'metrics.read' ? scraper?.identify(token) : undefined)
-    if (!caller) throw unauthorized('the bearer token is not valid')
-    request.caller = caller
-    if (!roleHolds(caller.role, permission)) {
-      throw new AppError(403, 'FORBIDDEN', 'Forbidden', `role ${caller.role} may not ${permission}`)
+  /**
+   * The route-level hook of a route that needs `permission` (read once, when the route is added;
+   * callback style, as the hooks above: no promise per request).
+   */
+  function authenticatorFor (permission: Permission) {
+    return function authenticate (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void {
+      const token = bearer(request)
+      if (!token) return done(unauthorized('send "Authorization: Bearer <token>"'))
+      const caller = callerOf(request, options.tokens) ?? (permission === 'metrics.read' ? scraper?.identify(token) : undefined)
+      if (!caller) return done(unauthorized('the bearer token is not valid'))
+      request.caller = caller
+      if (!roleHolds(caller.role, permission)) return done(new AppError(403, 'FORBIDDEN', 'Forbidden', `role ${caller.role} may not ${permission}`))
+      done()
     }
   }
 }

@@ -9,6 +9,7 @@ import fp from 'fastify-plugin'
 import type pg from 'pg'
 import type { TokenRegistry } from '../domain/access.js'
 import { callerOf } from './auth.js'
+import { routeOf } from './request-context.js'
 import { sendProblem } from './errors.js'
 
 export interface LimitOptions {
@@ -30,7 +31,7 @@ async function limitsPlugin (app: FastifyInstance, options: LimitOptions) {
   const lag = options.eventLoopDelayMs > 0 ? watchEventLoop() : undefined
   if (lag) app.addHook('onClose', async () => lag.stop())
   app.addHook('onRequest', (request, reply, done) => {
-    if ((request.routeOptions.url ?? '').startsWith('/health')) return done()
+    if (routeOf(request).startsWith('/health')) return done()
     const caller = callerOf(request, options.tokens)
     const max = caller ? options.perCallerPerMinute : options.perIpPerMinute
     const window = windows.hit(caller ? `caller:${caller.name}` : `ip:${request.ip}`)

@@ -2,11 +2,12 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Metrics } from '../metrics.js'
+import { routeOf } from './request-context.js'
 
 async function metricsPlugin (app: FastifyInstance, options: { metrics: Metrics }) {
   const { metrics } = options
   app.addHook('onResponse', (request, reply, done) => {
-    metrics.httpDuration.observe({ method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) }, reply.elapsedTime / 1000)
+    metrics.httpDuration.observe({ method: request.method, route: routeOf(request), status: String(reply.statusCode) }, reply.elapsedTime / 1000)
     done()
   })
 }
